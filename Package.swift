@@ -1,0 +1,33 @@
+// swift-tools-version:6.0
+// vsquare: Virtual Distributed Ethernet as supervised worker processes driven over HTTP.
+// Module layering (dependencies point down): vsquared → HTTPAPI → ControlPlane → {JSON, Posix, Log, C shims}.
+import PackageDescription
+
+let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "vsquare",
+    products: [
+        .executable(name: "vsquared", targets: ["vsquared"]),
+    ],
+    targets: [
+        // C libraries, each only behind its shim module.
+        .systemLibrary(name: "CMicroHTTPD", pkgConfig: "libmicrohttpd", providers: [.apt(["libmicrohttpd-dev"])]),
+        .systemLibrary(name: "CJansson", pkgConfig: "jansson", providers: [.apt(["libjansson-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "CLinux", cSettings: [.define("_GNU_SOURCE")]),
+
+        .target(name: "Posix", dependencies: ["CLinux"], swiftSettings: strict),
+        .target(name: "Log", dependencies: ["Posix"], swiftSettings: strict),
+        .target(name: "JSON", dependencies: ["CJansson"], swiftSettings: strict),
+        .target(name: "ControlPlane", dependencies: ["CSQLite", "JSON", "Posix", "Log"], swiftSettings: strict),
+        .target(name: "HTTPAPI", dependencies: ["CMicroHTTPD", "ControlPlane", "JSON", "Posix", "Log"], swiftSettings: strict),
+        .executableTarget(name: "vsquared", dependencies: ["HTTPAPI", "ControlPlane", "JSON", "Posix", "Log"], swiftSettings: strict),
+
+        .target(name: "VSquareTesting", dependencies: ["Posix", "JSON"], path: "Tests/VSquareTesting", swiftSettings: strict),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strict),
+        .testTarget(name: "ControlPlaneTests", dependencies: ["ControlPlane", "VSquareTesting"], swiftSettings: strict),
+        .testTarget(name: "HTTPAPITests", dependencies: ["HTTPAPI", "VSquareTesting", "JSON", "Log"], swiftSettings: strict),
+        .testTarget(name: "VSquaredTests", dependencies: ["vsquared", "VSquareTesting", "JSON", "Posix"], swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,39 @@
+// The schema's history. Each migration runs once, in order, inside its own transaction, and
+// records its number in schema_version. Never edit a migration that has shipped: add the next one.
+
+extension Store {
+    /// Migration N is `migrations[N - 1]`.
+    static let migrations: [String] = [
+        // 1: daemon facts (instance id, creation time) as key/value pairs.
+        """
+        CREATE TABLE daemon (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        INSERT INTO daemon (key, value) VALUES ('created_at', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+        """,
+    ]
+
+    /// The newest schema this build knows.
+    public static var latestVersion: Int { migrations.count }
+
+    static func currentVersion(_ db: SQLiteDatabase) throws -> Int {
+        guard case .integer(let version) = try db.query("SELECT max(version) FROM schema_version").first?.first else { return 0 }
+        return Int(version)
+    }
+
+    static func migrate(_ db: SQLiteDatabase) throws {
+        try db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")
+        let current = try currentVersion(db)
+        guard current <= latestVersion else { throw StoreError.newerSchema(found: current, known: latestVersion) }
+        for version in (current + 1)...max(latestVersion, current + 1) where version <= latestVersion {
+            try db.execute("BEGIN IMMEDIATE")
+            do {
+                try db.execute(migrations[version - 1])
+                try db.query("INSERT INTO schema_version (version, applied_at) VALUES (?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+                             [.integer(Int64(version))])
+                try db.execute("COMMIT")
+            } catch {
+                try? db.execute("ROLLBACK")
+                throw error
+            }
+        }
+    }
+}

@@ -1,0 +1,13 @@
+// ErrorCode: the single list of stable error codes that clients see in problem+json bodies
+// (and that workers use on their control sockets). api/openapi.yaml lists the same codes;
+// a test holds the two lists equal.
+
+public enum ErrorCode: String, CaseIterable, Sendable {
+    case notFound = "not_found"
+    case methodNotAllowed = "method_not_allowed"
+    case payloadTooLarge = "payload_too_large"
+    case unsupportedMediaType = "unsupported_media_type"
+    case malformedJSON = "malformed_json"
+    case invalidField = "invalid_field"
+    case internalError = "internal"
+}

@@ -1,0 +1,76 @@
+// Problem: every HTTP error as RFC 9457 application/problem+json, and the one place where an
+// error becomes (status, code, title). Unknown errors become 500 `internal` with no internals shown.
+import JSON
+import Log
+
+public struct Problem: Error, Sendable {
+    public let code: ErrorCode
+    public let detail: String
+    /// Extra members for the body (e.g. `line`, `column` of a JSON syntax error).
+    public let extra: JSONObject
+    /// Extra response headers (e.g. `Allow` on a 405).
+    public let headers: [(String, String)]
+
+    public init(_ code: ErrorCode, detail: String, extra: JSONObject = JSONObject(), headers: [(String, String)] = []) {
+        self.code = code
+        self.detail = detail
+        self.extra = extra
+        self.headers = headers
+    }
+
+    public var status: Int {
+        switch code {
+        case .notFound: return 404
+        case .methodNotAllowed: return 405
+        case .payloadTooLarge: return 413
+        case .unsupportedMediaType: return 415
+        case .malformedJSON, .invalidField: return 400
+        case .internalError: return 500
+        }
+    }
+
+    public var title: String {
+        switch code {
+        case .notFound: return "Not found"
+        case .methodNotAllowed: return "Method not allowed"
+        case .payloadTooLarge: return "Request body too large"
+        case .unsupportedMediaType: return "Unsupported media type"
+        case .malformedJSON: return "Malformed JSON"
+        case .invalidField: return "Invalid field"
+        case .internalError: return "Internal error"
+        }
+    }
+
+    /// Maps any thrown error onto a problem. Errors we do not know are logged and hidden.
+    public static func from(_ error: any Error, requestID: String, log: Log) -> Problem {
+        switch error {
+        case let problem as Problem:
+            return problem
+        case let field as JSONFieldError:
+            return Problem(.invalidField, detail: field.description, extra: ["field": JSON(field.path)])
+        default:
+            log.error("request failed", [("request.id", requestID), ("error", String(describing: error))])
+            return Problem(.internalError, detail: "the server failed to handle this request; see its log for request \(requestID)")
+        }
+    }
+
+    /// The problem+json response for a request to `path`.
+    public func response(path: String, requestID: String) -> HTTPResponse {
+        var body: JSONObject = [
+            "type": JSON("urn:vsquare:problem:\(code.rawValue)"),
+            "title": JSON(title),
+            "status": JSON(status),
+            "detail": JSON(detail),
+            "code": JSON(code.rawValue),
+            "instance": JSON(path),
+            "request_id": JSON(requestID),
+        ]
+        for (key, value) in extra { body[key] = value }
+        return HTTPResponse(status: status, headers: [("Content-Type", "application/problem+json")] + headers,
+                            body: JSON.object(body).serialized() + [0x0A])
+    }
+}
+
+extension JSONObject: ExpressibleByDictionaryLiteral {
+    public init(dictionaryLiteral elements: (String, JSON)...) { self.init(elements) }
+}

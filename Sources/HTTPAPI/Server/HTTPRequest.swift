@@ -1,0 +1,90 @@
+// HTTPRequest and HTTPResponse: plain values between the libmicrohttpd adapter and the router,
+// so the router and its handlers can be driven in-process by tests.
+import JSON
+
+public struct HTTPRequest: Sendable {
+    public var method: String
+    /// The decoded path, without the query string.
+    public var path: String
+    /// Query arguments in order; a key without `=` has an empty value.
+    public var query: [(String, String)]
+    /// Header names are lower-cased.
+    public var headers: [(String, String)]
+    public var body: [UInt8]
+    /// Unique per request; also sent back as `X-Request-Id`.
+    public var requestID: String
+    /// Path parameters, filled by the router from the route template.
+    public var parameters: [String: String] = [:]
+
+    public init(method: String, path: String, query: [(String, String)] = [], headers: [(String, String)] = [],
+                body: [UInt8] = [], requestID: String = "test") {
+        self.method = method
+        self.path = path
+        self.query = query
+        self.headers = headers.map { ($0.0.lowercased(), $0.1) }
+        self.body = body
+        self.requestID = requestID
+    }
+
+    public func header(_ name: String) -> String? {
+        let lowered = name.lowercased()
+        return headers.first { $0.0 == lowered }?.1
+    }
+
+    public func queryValue(_ name: String) -> String? {
+        query.first { $0.0 == name }?.1
+    }
+
+    /// The body parsed as JSON. Problems: 415 for a non-JSON content type, 400 with line and column for bad JSON.
+    public func json() throws(Problem) -> JSON {
+        if let type = header("content-type") {
+            let mediaType = type.split(separator: ";").first.map { $0.trimmingSpaces().lowercased() } ?? ""
+            guard mediaType == "application/json" || mediaType.hasSuffix("+json") else {
+                throw Problem(.unsupportedMediaType, detail: "the body must be application/json, not \(mediaType)")
+            }
+        }
+        guard !body.isEmpty else { throw Problem(.malformedJSON, detail: "the request body is empty; a JSON object is expected") }
+        do {
+            return try JSON.parse(body)
+        } catch {
+            throw Problem(.malformedJSON, detail: "\(error.message) at line \(error.line), column \(error.column)",
+                          extra: ["line": JSON(error.line), "column": JSON(error.column)])
+        }
+    }
+
+    /// The path parameter `name` (the router guarantees it exists for the route).
+    public func parameter(_ name: String) -> String {
+        parameters[name] ?? ""
+    }
+}
+
+extension Substring {
+    func trimmingSpaces() -> String {
+        String(drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" }).reversed())
+    }
+}
+
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    public var headers: [(String, String)]
+    public var body: [UInt8]
+    /// The route template that answered, for logs and metrics; never sent.
+    public var route: String?
+
+    public init(status: Int, headers: [(String, String)] = [], body: [UInt8] = [], route: String? = nil) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.route = route
+    }
+
+    /// A JSON body (compact, newline-terminated so terminals show it cleanly).
+    public static func json(_ value: JSON, status: Int = 200) -> HTTPResponse {
+        HTTPResponse(status: status, headers: [("Content-Type", "application/json")], body: value.serialized() + [0x0A])
+    }
+
+    public func header(_ name: String) -> String? {
+        let lowered = name.lowercased()
+        return headers.first { $0.0.lowercased() == lowered }?.1
+    }
+}

@@ -1,0 +1,132 @@
+// The only file that touches jansson: parsing bytes into JSON (strict: valid UTF-8, no NUL,
+// no duplicate keys, nothing after the value) and serializing JSON, compact or pretty.
+import CJansson
+
+/// Why some bytes are not JSON, with jansson's words and the 1-based line and column.
+public struct JSONParseError: Error, Equatable, Sendable, CustomStringConvertible {
+    public let message: String
+    public let line: Int
+    public let column: Int
+    public let position: Int
+
+    public var description: String { "\(message) at line \(line), column \(column)" }
+}
+
+public struct JSONSerializationOptions: OptionSet, Sendable {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+
+    /// Two-space indentation and one member per line.
+    public static let pretty = JSONSerializationOptions(rawValue: 1)
+    /// Object keys sorted instead of in insertion order.
+    public static let sortedKeys = JSONSerializationOptions(rawValue: 2)
+}
+
+extension JSON {
+    /// Calls `json_object_seed(0)` so jansson's hash seed is set before any threads start.
+    public static func prepare() { json_object_seed(0) }
+
+    /// Parses one JSON text (any value at the top level).
+    public static func parse(_ bytes: some Collection<UInt8>) throws(JSONParseError) -> JSON {
+        // One extra byte so the pointer is valid even for empty input; it is not part of the text.
+        let buffer = Array(bytes) + [0]
+        var error = json_error_t()
+        let flags = JSON_DECODE_ANY | JSON_REJECT_DUPLICATES
+        let root = buffer.withUnsafeBufferPointer { raw in
+            raw.baseAddress!.withMemoryRebound(to: CChar.self, capacity: raw.count) { chars in
+                json_loadb(chars, raw.count - 1, Int(flags), &error)
+            }
+        }
+        guard let root else {
+            let text = withUnsafeBytes(of: &error.text) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            throw JSONParseError(message: text, line: Int(error.line), column: Int(error.column), position: Int(error.position))
+        }
+        defer { json_decref(root) }
+        return JSON(jansson: root)
+    }
+
+    public static func parse(_ text: String) throws(JSONParseError) -> JSON {
+        try parse(Array(text.utf8))
+    }
+
+    /// The JSON text as UTF-8 bytes. NaN and infinities, which JSON cannot hold, become null.
+    public func serialized(_ options: JSONSerializationOptions = []) -> [UInt8] {
+        let value = makeJansson()
+        defer { json_decref(value) }
+        var flags = Int(JSON_ENCODE_ANY) | CJansson_realPrecision(17)
+        flags |= options.contains(.pretty) ? CJansson_indent(2) : Int(JSON_COMPACT)
+        if options.contains(.sortedKeys) { flags |= Int(JSON_SORT_KEYS) }
+        let size = json_dumpb(value, nil, 0, flags)
+        var bytes = [UInt8](repeating: 0, count: size)
+        _ = bytes.withUnsafeMutableBytes { raw in
+            json_dumpb(value, raw.baseAddress?.assumingMemoryBound(to: CChar.self), size, flags)
+        }
+        return bytes
+    }
+
+    /// The JSON text as a String.
+    public func text(_ options: JSONSerializationOptions = []) -> String {
+        String(decoding: serialized(options), as: UTF8.self)
+    }
+
+    private init(jansson value: UnsafeMutablePointer<json_t>) {
+        switch CJansson_typeof(value) {
+        case JSON_OBJECT:
+            var object = JSONObject()
+            var iterator = json_object_iter(value)
+            while let current = iterator {
+                let keyLength = json_object_iter_key_len(current)
+                let key = json_object_iter_key(current)!.withMemoryRebound(to: UInt8.self, capacity: keyLength) {
+                    String(decoding: UnsafeBufferPointer(start: $0, count: keyLength), as: UTF8.self)
+                }
+                object[key] = JSON(jansson: json_object_iter_value(current))
+                iterator = json_object_iter_next(value, current)
+            }
+            self = .object(object)
+        case JSON_ARRAY:
+            self = .array((0..<json_array_size(value)).map { JSON(jansson: json_array_get(value, $0)) })
+        case JSON_STRING:
+            let length = json_string_length(value)
+            self = .string(json_string_value(value)!.withMemoryRebound(to: UInt8.self, capacity: length) {
+                String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
+            })
+        case JSON_INTEGER: self = .int(Int64(json_integer_value(value)))
+        case JSON_REAL: self = .double(json_real_value(value))
+        case JSON_TRUE: self = .bool(true)
+        case JSON_FALSE: self = .bool(false)
+        default: self = .null
+        }
+    }
+
+    /// A new jansson value with one reference, which the caller owns.
+    private func makeJansson() -> UnsafeMutablePointer<json_t> {
+        switch self {
+        case .null: return json_null()
+        case .bool(let v): return v ? json_true() : json_false()
+        case .int(let v): return json_integer(json_int_t(v))
+        case .double(let v): return v.isFinite ? json_real(v) : json_null()
+        case .string(let v):
+            return JSON.withCBytes(v) { json_stringn_nocheck($0, $1) }
+        case .array(let items):
+            let array = json_array()!
+            for item in items { json_array_append_new(array, item.makeJansson()) }
+            return array
+        case .object(let members):
+            let object = json_object()!
+            for (key, member) in members {
+                _ = JSON.withCBytes(key) { json_object_setn_new_nocheck(object, $0, $1, member.makeJansson()) }
+            }
+            return object
+        }
+    }
+
+    /// Calls `body` with the UTF-8 bytes of `text` (NULs included) and their count; the pointer is never null.
+    private static func withCBytes<R>(_ text: String, _ body: (UnsafePointer<CChar>, Int) -> R) -> R {
+        let bytes = Array(text.utf8) + [0]
+        return bytes.withUnsafeBufferPointer { raw in
+            raw.baseAddress!.withMemoryRebound(to: CChar.self, capacity: raw.count) { body($0, raw.count - 1) }
+        }
+    }
+}

@@ -1,0 +1,56 @@
+// File-system helpers the daemon needs at start-up: make directories with a mode, read small files,
+// resolve real paths (for the static-file traversal check), and identify the current user.
+import Glibc
+
+public enum FileSystem {
+    /// Creates `path` and any missing parents with `mode`; an existing directory is fine.
+    public static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws {
+        var prefix = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            prefix += "/" + component
+            if mkdir(prefix, mode) != 0 && errno != EEXIST { throw Errno(errno, call: "mkdir \(prefix)") }
+        }
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw Errno(errno, call: "stat \(path)") }
+        guard (info.st_mode & S_IFMT) == S_IFDIR else { throw Errno(ENOTDIR, call: "mkdir \(path)") }
+    }
+
+    /// The whole file, or nil if it cannot be opened as a regular file.
+    public static func readFile(_ path: String, limit: Int = 64 << 20) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, Int(info.st_size) <= limit else { return nil }
+        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
+        var offset = 0
+        while offset < bytes.count {
+            let count = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { break }
+            offset += count
+        }
+        return Array(bytes[..<offset])
+    }
+
+    /// The canonical absolute path with symbolic links resolved, or nil if it does not exist.
+    public static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    public static func isDirectory(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    /// The path of the running executable.
+    public static func executablePath() -> String {
+        realPath("/proc/self/exe") ?? CommandLine.arguments[0]
+    }
+
+    public static var isRoot: Bool { geteuid() == 0 }
+}

@@ -1,0 +1,80 @@
+// DaemonProcess: a real vsquared, built by this package, started on an ephemeral port with its own
+// home and run directories. Its stderr (the log) goes to a file the test can read; it is stopped
+// on deinit, so a failing test leaves nothing running.
+import Glibc
+import JSON
+import Posix
+
+public final class DaemonProcess: @unchecked Sendable {
+    public let process: ChildProcess
+    public let address: SocketAddress
+    public let directory: TempDirectory
+    public let logPath: String
+
+    public var client: HTTPTestClient { HTTPTestClient(address: address) }
+    public var home: String { directory.path + "/home" }
+    public var run: String { directory.path + "/run" }
+
+    /// The directory holding this test run's built products (vsquared, vsquare-switch, …).
+    public static var productsDirectory: String {
+        let executable = FileSystem.executablePath()
+        var directory = String(executable[..<executable.lastIndex(of: "/")!])
+        // The test bundle may sit inside a `.xctest` directory.
+        while directory.hasSuffix(".xctest") || directory.contains(".xctest/") {
+            directory = String(directory[..<directory.lastIndex(of: "/")!])
+        }
+        return directory
+    }
+
+    /// Starts vsquared with `arguments` after the defaults; waits until it prints where it serves.
+    public init(arguments: [String] = [], environment extra: [String: String] = [:], directory: TempDirectory? = nil) throws {
+        let directory = directory ?? TempDirectory(prefix: "vsqd")
+        self.directory = directory
+        logPath = directory.path + "/vsquared.log"
+        var environment = Environment.current()
+        for key in environment.keys where key.hasPrefix("VSQUARE_") { environment[key] = nil }
+        for (key, value) in extra { environment[key] = value }
+        process = try ChildProcess(
+            path: DaemonProcess.productsDirectory + "/vsquared",
+            arguments: ["--listen", "127.0.0.1:0", "--home", directory.path + "/home", "--run", directory.path + "/run"] + arguments,
+            environment: environment, stdin: .null, stdout: .pipe, stderr: .file(logPath))
+        try process.stdout!.setTimeout(seconds: 20)
+        var output: [UInt8] = []
+        while !output.contains(10) {
+            let chunk = try process.stdout!.receive()
+            if chunk.isEmpty { break }
+            output += chunk
+        }
+        let line = String(decoding: output, as: UTF8.self)
+        // "vsquared: serving http://HOST:PORT/"
+        let url = line.split(whereSeparator: { $0 == " " || $0 == "\n" }).last.map(String.init) ?? ""
+        let hostPort = url.hasPrefix("http://") ? String(url.dropFirst(7).prefix { $0 != "/" }) : ""
+        guard let address = SocketAddress(hostPort: hostPort) else {
+            process.stop()
+            let log = FileSystem.readFile(logPath).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            throw HTTPTestError.malformedResponse("vsquared did not report its address; stdout: \(line) log: \(log)")
+        }
+        self.address = address
+    }
+
+    deinit { process.stop(signal: SIGKILL, graceSeconds: 0) }
+
+    /// The log written so far.
+    public var log: String {
+        FileSystem.readFile(logPath).map { String(decoding: $0, as: UTF8.self) } ?? ""
+    }
+
+    /// SIGTERM, then waits for the exit.
+    @discardableResult
+    public func stop() -> ChildProcess.Termination { process.stop(signal: SIGTERM, graceSeconds: 15) }
+}
+
+/// Polls `condition` until it holds or `timeoutSeconds` pass; returns whether it held.
+public func eventually(timeoutSeconds: Double = 5, _ condition: () throws -> Bool) rethrows -> Bool {
+    let deadline = Clock.monotonicNanoseconds() + UInt64(timeoutSeconds * 1e9)
+    while Clock.monotonicNanoseconds() < deadline {
+        if try condition() { return true }
+        usleep(10_000)
+    }
+    return try condition()
+}
