@@ -30,7 +30,7 @@ public final class Socket: @unchecked Sendable {
         return out
     }
 
-    private func live(_ call: String) throws -> Int32 {
+    fileprivate func live(_ call: String) throws -> Int32 {
         guard fd >= 0 else { throw Errno(EBADF, call: call) }
         return fd
     }
@@ -124,4 +124,36 @@ public final class Socket: @unchecked Sendable {
         let fd = try live("shutdown")
         try syscall("shutdown") { Glibc.shutdown(fd, Int32(SHUT_WR)) }
     }
+}
+
+extension Socket {
+    /// Waits up to `timeoutSeconds` for the socket to become readable (or hung up); false on timeout.
+    public func waitReadable(timeoutSeconds: Double) throws -> Bool {
+        let fd = try live("poll")
+        var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        let deadline = Clock.monotonicNanoseconds() + UInt64(max(0, timeoutSeconds) * 1e9)
+        while true {
+            let left = max(0, Int64(deadline) - Int64(Clock.monotonicNanoseconds()))
+            let ready = poll(&poller, 1, Int32(left / 1_000_000))
+            if ready > 0 { return true }
+            if ready == 0 { return false }
+            if errno != EINTR { throw Errno(errno, call: "poll") }
+        }
+    }
+
+    /// Sends one datagram (or stream write) without blocking; EAGAIN is `.wouldBlock`.
+    public func sendNonBlocking(_ bytes: [UInt8]) throws -> IOResult<Int> {
+        let fd = try live("send")
+        return try bytes.withUnsafeBytes { raw in
+            try nonBlockingSyscall("send") { Glibc.send(fd, raw.baseAddress, raw.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+        }
+    }
+
+    /// Sets O_NONBLOCK.
+    public func setNonBlocking() throws {
+        let fd = try live("fcntl")
+        let flags = try syscall("fcntl") { fcntl(fd, F_GETFL) }
+        try syscall("fcntl") { fcntl(fd, F_SETFL, flags | O_NONBLOCK) }
+    }
+
 }
