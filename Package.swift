@@ -9,6 +9,7 @@ let package = Package(
     name: "vsquare",
     products: [
         .executable(name: "vsquared", targets: ["vsquared"]),
+        .executable(name: "vsquare-switch", targets: ["vsquare-switch"]),
     ],
     targets: [
         // C libraries, each only behind its shim module.
@@ -22,14 +23,18 @@ let package = Package(
         .target(name: "JSON", dependencies: ["CJansson"], swiftSettings: strict),
         .target(name: "VDEWire", dependencies: ["Posix"], swiftSettings: strict),
         .target(name: "SwitchEngine", swiftSettings: strict),
+        .target(name: "SwitchWorker", dependencies: ["SwitchEngine", "VDEWire", "JSON", "Posix", "Log"], swiftSettings: strict),
+        .executableTarget(name: "vsquare-switch", dependencies: ["SwitchWorker", "JSON", "Posix", "Log"], swiftSettings: strict),
         .target(name: "ControlPlane", dependencies: ["CSQLite", "JSON", "Posix", "Log"], swiftSettings: strict),
         .target(name: "HTTPAPI", dependencies: ["CMicroHTTPD", "ControlPlane", "JSON", "Posix", "Log"], swiftSettings: strict),
         .executableTarget(name: "vsquared", dependencies: ["HTTPAPI", "ControlPlane", "JSON", "Posix", "Log"], swiftSettings: strict),
 
-        .target(name: "VSquareTesting", dependencies: ["Posix", "JSON"], path: "Tests/VSquareTesting", swiftSettings: strict),
+        .target(name: "VSquareTesting", dependencies: ["Posix", "JSON", "VDEWire"], path: "Tests/VSquareTesting", swiftSettings: strict),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strict),
         .testTarget(name: "VDEWireTests", dependencies: ["VDEWire"], swiftSettings: strict),
         .testTarget(name: "SwitchEngineTests", dependencies: ["SwitchEngine"], swiftSettings: strict),
+        .testTarget(name: "SwitchWorkerTests", dependencies: ["SwitchWorker", "SwitchEngine", "VDEWire", "VSquareTesting", "JSON", "Posix"],
+                    swiftSettings: strict),
         .testTarget(name: "ControlPlaneTests", dependencies: ["ControlPlane", "VSquareTesting"], swiftSettings: strict),
         .testTarget(name: "HTTPAPITests", dependencies: ["HTTPAPI", "VSquareTesting", "JSON", "Log"], swiftSettings: strict),
         .testTarget(name: "VSquaredTests", dependencies: ["vsquared", "VSquareTesting", "JSON", "Posix"], swiftSettings: strict),

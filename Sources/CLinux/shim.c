@@ -7,6 +7,8 @@
 #include <sys/syscall.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
+#include <sys/epoll.h>
+#include <stdlib.h>
 
 _Static_assert(sizeof(struct CLinux_mmsghdr) == sizeof(struct mmsghdr), "mmsghdr mirror");
 _Static_assert(offsetof(struct CLinux_mmsghdr, msg_len) == offsetof(struct mmsghdr, msg_len), "mmsghdr mirror");
@@ -39,3 +41,43 @@ int CLinux_posix_spawn_file_actions_addclosefrom(posix_spawn_file_actions_t *act
 }
 
 int CLinux_signalfd(int fd, const sigset_t *mask, int flags) { return signalfd(fd, mask, flags); }
+
+const int CLinux_EPOLL_CTL_ADD = EPOLL_CTL_ADD, CLinux_EPOLL_CTL_MOD = EPOLL_CTL_MOD, CLinux_EPOLL_CTL_DEL = EPOLL_CTL_DEL;
+const unsigned int CLinux_EPOLLIN = EPOLLIN, CLinux_EPOLLOUT = EPOLLOUT, CLinux_EPOLLHUP = EPOLLHUP,
+    CLinux_EPOLLRDHUP = EPOLLRDHUP, CLinux_EPOLLERR = EPOLLERR;
+
+int CLinux_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
+
+int CLinux_epoll_ctl(int epfd, int op, int fd, unsigned int events, unsigned long long token) {
+    struct epoll_event event = { .events = events, .data.u64 = token };
+    return epoll_ctl(epfd, op, fd, &event);
+}
+
+int CLinux_epoll_wait(int epfd, struct CLinux_epoll_event *events, int capacity, int timeout) {
+    struct epoll_event raw[256];
+    if (capacity > 256) capacity = 256;
+    int count = epoll_wait(epfd, raw, capacity, timeout);
+    for (int i = 0; i < count; i++) {
+        events[i].events = raw[i].events;
+        events[i].token = raw[i].data.u64;
+    }
+    return count;
+}
+
+int CLinux_signalfd_read(int fd) {
+    struct signalfd_siginfo info;
+    ssize_t count = read(fd, &info, sizeof info);
+    return count == (ssize_t)sizeof info ? (int)info.ssi_signo : -1;
+}
+
+int CLinux_peer_credentials(int fd, int *pid, unsigned int *uid, unsigned int *gid) {
+    struct ucred credentials;
+    socklen_t length = sizeof credentials;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length) != 0) return -1;
+    *pid = credentials.pid;
+    *uid = credentials.uid;
+    *gid = credentials.gid;
+    return 0;
+}
+
+int CLinux_accept4(int fd, int flags) { return accept4(fd, NULL, NULL, flags); }

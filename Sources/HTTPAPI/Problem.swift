@@ -70,7 +70,3 @@ public struct Problem: Error, Sendable {
                             body: JSON.object(body).serialized() + [0x0A])
     }
 }
-
-extension JSONObject: ExpressibleByDictionaryLiteral {
-    public init(dictionaryLiteral elements: (String, JSON)...) { self.init(elements) }
-}

@@ -23,3 +23,7 @@ extension JSON {
     public init(_ value: String?) { self = value.map(JSON.string) ?? .null }
     public init(_ values: [JSON]) { self = .array(values) }
 }
+
+extension JSONObject: ExpressibleByDictionaryLiteral {
+    public init(dictionaryLiteral elements: (String, JSON)...) { self.init(elements) }
+}

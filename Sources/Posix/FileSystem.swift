@@ -54,3 +54,33 @@ public enum FileSystem {
 
     public static var isRoot: Bool { geteuid() == 0 }
 }
+
+extension FileSystem {
+    /// The names in `path` (without `.` and `..`), or nil if it cannot be read.
+    public static func listDirectory(_ path: String) -> [String]? {
+        guard let directory = opendir(path) else { return nil }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// The owner of `path`, or nil if it does not exist.
+    public static func owner(_ path: String) -> (uid: UInt32, gid: UInt32)? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return (info.st_uid, info.st_gid)
+    }
+
+    /// The numeric id of group `name` (a number is taken as is), or nil.
+    public static func groupID(_ name: String) -> UInt32? {
+        if let number = UInt32(name) { return number }
+        guard let group = getgrnam(name) else { return nil }
+        return group.pointee.gr_gid
+    }
+}

@@ -1,5 +1,6 @@
 // Socket: the one owner of a socket file descriptor. Blocking helpers for servers, clients
 // and tests; the data plane's batched, non-blocking paths build on the same owner.
+import CLinux
 import Glibc
 
 public final class Socket: @unchecked Sendable {
@@ -156,4 +157,54 @@ extension Socket {
         try syscall("fcntl") { fcntl(fd, F_SETFL, flags | O_NONBLOCK) }
     }
 
+}
+
+extension Socket {
+    /// The process on the other end of a connected unix socket, as the kernel recorded it at connect time.
+    public func peerCredentials() -> (pid: Int32, uid: UInt32, gid: UInt32)? {
+        guard fd >= 0 else { return nil }
+        var pid: Int32 = 0
+        var uid: UInt32 = 0
+        var gid: UInt32 = 0
+        return CLinux_peer_credentials(fd, &pid, &uid, &gid) == 0 ? (pid, uid, gid) : nil
+    }
+
+    /// Accepts one pending connection without blocking; the new socket is non-blocking too.
+    public func accept() throws -> IOResult<Socket> {
+        let fd = try live("accept4")
+        return try nonBlockingSyscall("accept4") {
+            CLinux_accept4(fd, Int32(SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue))
+        }.map(Socket.init(adopting:))
+    }
+
+    /// Reads what is available into `buffer` without blocking: `.done(0)` is end of stream.
+    public func read(into buffer: inout [UInt8], maximum: Int) throws -> IOResult<Int> {
+        let fd = try live("read")
+        return try withUnsafeTemporaryAllocation(byteCount: maximum, alignment: 16) { raw in
+            let result = try nonBlockingSyscall("read") { Glibc.read(fd, raw.baseAddress!, maximum) }
+            if case .done(let count) = result {
+                buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[..<count]))
+            }
+            return result
+        }
+    }
+
+    /// Writes as much of `bytes` as fits without blocking; returns how many went.
+    public func writeSome(_ bytes: ArraySlice<UInt8>) throws -> Int {
+        let fd = try live("send")
+        let result = try bytes.withUnsafeBytes { raw in
+            try nonBlockingSyscall("send") { Glibc.send(fd, raw.baseAddress, raw.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+        }
+        if case .done(let count) = result { return count }
+        return 0
+    }
+
+    /// A listening unix stream socket at `path` (non-blocking), replacing a stale socket file there.
+    public static func listenUnix(_ path: String, backlog: Int32 = 64) throws -> Socket {
+        let socket = try Socket(family: AF_UNIX, type: Int32(SOCK_STREAM.rawValue))
+        try socket.bind(.unix(path: path))
+        try syscall("listen") { Glibc.listen(socket.fd, backlog) }
+        try socket.setNonBlocking()
+        return socket
+    }
 }

@@ -32,7 +32,7 @@ public enum EgressEdit: Equatable, Sendable {
     case none
     /// Insert `81 00` and a TCI with this VID (PCP 0) after the source MAC.
     case insertTag(VLANID)
-    /// Remove the 4-byte tag after the source MAC.
+    /// Remove the 4-byte tag after the source MAC (padding back to 60 bytes if that makes it short).
     case stripTag
     /// Replace the tag's TCI with this one.
     case rewriteTCI(UInt16)
@@ -43,7 +43,7 @@ public enum EgressEdit: Equatable, Sendable {
         switch self {
         case .none, .rewriteTCI: return length
         case .insertTag: return length + 4
-        case .stripTag: return length - 4
+        case .stripTag: return max(length - 4, SwitchEngine.paddedFrameSize)
         }
     }
 
@@ -55,7 +55,8 @@ public enum EgressEdit: Equatable, Sendable {
         case .insertTag(let vlan):
             return Array(frame[0..<12]) + [0x81, 0x00, UInt8(vlan >> 8), UInt8(vlan & 0xFF)] + Array(frame[12...])
         case .stripTag:
-            return Array(frame[0..<12]) + Array(frame[16...])
+            let stripped = Array(frame[0..<12]) + Array(frame[16...])
+            return stripped + [UInt8](repeating: 0, count: max(0, SwitchEngine.paddedFrameSize - stripped.count))
         case .rewriteTCI(let tci):
             var copy = frame
             copy[14] = UInt8(tci >> 8)

@@ -208,6 +208,9 @@ extension SwitchEngine {
         #expect(Array(tagged[12..<16]) == [0x81, 0x00, 0x00, 0x0A])
         #expect(tagged.count == 68)
         #expect(EgressEdit.stripTag.apply(to: tagged) == untagged)
+        let shortTagged = frame(dst: macA, src: macB, vlan: 10, size: 60)
+        #expect(EgressEdit.stripTag.apply(to: shortTagged).count == 60, "a stripped minimum frame is padded back to 60")
+        #expect(EgressEdit.stripTag.length(from: 60) == 60)
     }
 
     @Test func keepsPCPTrunkToTrunk() throws {

@@ -22,6 +22,23 @@ int CLinux_pidfd_send_signal(int pidfd, int signal);
 int CLinux_posix_spawn_file_actions_addclosefrom(posix_spawn_file_actions_t *actions, int from);
 int CLinux_signalfd(int fd, const sigset_t *mask, int flags);
 
+// epoll with an unpacked event struct (the kernel's is packed on x86-64, awkward for Swift).
+struct CLinux_epoll_event {
+    unsigned int events;
+    unsigned long long token;
+};
+
+int CLinux_epoll_create(void);
+int CLinux_epoll_ctl(int epfd, int op, int fd, unsigned int events, unsigned long long token);
+int CLinux_epoll_wait(int epfd, struct CLinux_epoll_event *events, int capacity, int timeout);
+/// The pid, uid and gid of the peer of a connected unix socket (SO_PEERCRED); 0 on success.
+int CLinux_accept4(int fd, int flags);
+int CLinux_peer_credentials(int fd, int *pid, unsigned int *uid, unsigned int *gid);
+/// Reads one signal from a signalfd: its number, or -1.
+int CLinux_signalfd_read(int fd);
+
+extern const int CLinux_EPOLL_CTL_ADD, CLinux_EPOLL_CTL_MOD, CLinux_EPOLL_CTL_DEL;
+extern const unsigned int CLinux_EPOLLIN, CLinux_EPOLLOUT, CLinux_EPOLLHUP, CLinux_EPOLLRDHUP, CLinux_EPOLLERR;
 extern const int CLinux_MSG_WAITFORONE;
 extern const int CLinux_MSG_TRUNC;
 extern const int CLinux_SFD_NONBLOCK;

@@ -1,0 +1,49 @@
+// ControlOps: the registry of control-socket ops. Each file next to this one registers the ops of
+// one noun (PortOps, VLANOps, MACOps, SwitchOps), as OVS registers unixctl commands beside their
+// code. A handler reads its parameters from the request and returns the reply's fields.
+import JSON
+
+struct ControlOp: Sendable {
+    let name: String
+    /// The parameters, as `help` shows them.
+    let parameters: String
+    let summary: String
+    let handler: @Sendable (SwitchWorker, inout JSONReader) throws -> JSONObject
+}
+
+enum ControlOps {
+    static let all: [ControlOp] = SwitchOps.ops + PortOps.ops + VLANOps.ops + MACOps.ops
+    static let registry: [String: ControlOp] = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
+}
+
+extension JSONReader {
+    /// A port number that exists on this switch (0 is the management port).
+    mutating func port(_ key: String, on worker: SwitchWorker) throws -> Int {
+        try int(key, in: 0...worker.engine.portCount)
+    }
+
+    mutating func optionalPort(_ key: String, on worker: SwitchWorker) throws -> Int? {
+        try optionalInt(key, in: 0...worker.engine.portCount)
+    }
+
+    /// A list of port numbers that exist on this switch.
+    mutating func ports(_ key: String, on worker: SwitchWorker) throws -> [Int] {
+        let range = 0...worker.engine.portCount
+        return try array(key) { (item, path) throws(JSONFieldError) in
+            guard let port = item.intValue, range.contains(port) else {
+                throw JSONFieldError(path: path, rule: "must be a port number between 0 and \(range.upperBound)")
+            }
+            return port
+        }
+    }
+
+    /// A list of VLAN IDs (1...4094).
+    mutating func vlanList(_ key: String) throws -> [Int] {
+        try array(key) { (item, path) throws(JSONFieldError) in
+            guard let vlan = item.intValue, (1...4094).contains(vlan) else {
+                throw JSONFieldError(path: path, rule: "must be a VLAN ID between 1 and 4094")
+            }
+            return vlan
+        }
+    }
+}

@@ -1,0 +1,129 @@
+// SwitchOptions: the vsquare-switch command line (scripts and benchmarks rely on it), parsed from
+// an argument list so tests need no process.
+//
+//   vsquare-switch --dir DIR [--control PATH] [--ports N] [--hub] [--mode OCTAL] [--group NAME]
+//                  [--mac-aging S] [--name NAME] [--queue-frames N] [--max-frame-size N]
+
+public struct SwitchOptions: Equatable, Sendable {
+    /// The VDE control directory clients name (`vde://DIR`).
+    public var directory: String
+    /// The JSON control socket; default `DIR/control`.
+    public var control: String
+    public var ports = 32
+    public var hub = false
+    /// Mode of `ctl` and port sockets; the directory gets the matching search bits.
+    public var mode: UInt32 = 0o600
+    public var group: String?
+    public var macAgingSeconds = 300
+    /// Shown in `status` and logs; default the directory's last component.
+    public var name: String
+    /// Frames each endpoint may hold while its client is slow.
+    public var queueFrames = 4096
+    public var maxFrameSize = 9216
+
+    /// Longest control directory accepted (room for `/.PPPPP-SSSSS` in a 108-byte sun_path).
+    public static let maxDirectoryLength = 90
+
+    public enum Command: Equatable, Sendable {
+        case run(SwitchOptions)
+        case help
+        case version
+    }
+
+    public struct Invalid: Error, Equatable, CustomStringConvertible, Sendable {
+        public let description: String
+
+        public init(description: String) { self.description = description }
+    }
+
+    public static let usage = """
+    Usage: vsquare-switch --dir DIR [options]
+
+    One VDE-compatible learning switch. Clients plug in with vde://DIR (qemu -nic vde,sock=DIR,
+    vde_plug vde://DIR, slirpvde, vde_plug2tap); the switch is driven with JSON lines on its
+    control socket.
+
+      --dir DIR            Control directory (created if missing; at most 90 characters).
+      --control PATH       JSON control socket. Default DIR/control.
+      --ports N            Ports 1..N, 1 to 4096. Default 32.
+      --hub                Start in hub mode (every frame to every port, no learning).
+      --mode OCTAL         Mode of the ctl and port sockets, e.g. 0660. Default 0600.
+      --group NAME         Group owning the directory and sockets.
+      --mac-aging S        Seconds before an unused MAC entry ages out. Default 300.
+      --name NAME          Name shown in status and logs. Default: the directory's name.
+      --queue-frames N     Frames queued per client while it is slow. Default 4096.
+      --max-frame-size N   Largest frame forwarded, 60 to 65535 bytes. Default 9216.
+      -h, --help           Show this text.
+      --version            Print the version.
+
+    SIGTERM and SIGINT unplug every client and remove the sockets. Exit codes: 0 success,
+    64 bad command line, 1 any other failure.
+    """
+
+    public static func parse(_ arguments: [String]) throws(Invalid) -> Command {
+        var values: [String: String] = [:]
+        var hub = false
+        var index = 0
+        let valued = ["--dir", "--control", "--ports", "--mode", "--group", "--mac-aging", "--name", "--queue-frames", "--max-frame-size"]
+        while index < arguments.count {
+            var argument = arguments[index]
+            index += 1
+            var inline: String?
+            if argument.hasPrefix("--"), let equals = argument.firstIndex(of: "=") {
+                inline = String(argument[argument.index(after: equals)...])
+                argument = String(argument[..<equals])
+            }
+            switch argument {
+            case "-h", "--help": return .help
+            case "--version": return .version
+            case "--hub": hub = true
+            case _ where valued.contains(argument):
+                if let inline {
+                    values[argument] = inline
+                } else {
+                    guard index < arguments.count else { throw Invalid(description: "option \(argument) needs a value") }
+                    values[argument] = arguments[index]
+                    index += 1
+                }
+            default:
+                throw Invalid(description: "unknown option \(argument)")
+            }
+        }
+        guard var directory = values["--dir"], !directory.isEmpty else { throw Invalid(description: "--dir is required") }
+        while directory.count > 1 && directory.hasSuffix("/") { directory.removeLast() }
+        guard directory.utf8.count <= maxDirectoryLength else {
+            throw Invalid(description: "the directory path is longer than \(maxDirectoryLength) characters: \(directory)")
+        }
+        let name = values["--name"] ?? String(directory.split(separator: "/").last ?? "switch")
+        var options = SwitchOptions(directory: directory, control: values["--control"] ?? directory + "/control", name: name)
+        options.hub = hub
+        func number(_ flag: String, _ range: ClosedRange<Int>) throws(Invalid) -> Int? {
+            guard let text = values[flag] else { return nil }
+            guard let value = Int(text), range.contains(value) else {
+                throw Invalid(description: "\(flag) must be an integer from \(range.lowerBound) to \(range.upperBound), not \(text)")
+            }
+            return value
+        }
+        options.ports = try number("--ports", 1...4096) ?? options.ports
+        options.macAgingSeconds = try number("--mac-aging", 1...1_000_000) ?? options.macAgingSeconds
+        options.queueFrames = try number("--queue-frames", 1...1_000_000) ?? options.queueFrames
+        options.maxFrameSize = try number("--max-frame-size", 60...65535) ?? options.maxFrameSize
+        if let text = values["--mode"] {
+            guard let mode = UInt32(text, radix: 8), mode <= 0o777 else { throw Invalid(description: "--mode must be octal, like 0660, not \(text)") }
+            options.mode = mode
+        }
+        options.group = values["--group"]
+        guard options.control.utf8.count < 108 else { throw Invalid(description: "the control socket path is too long: \(options.control)") }
+        return .run(options)
+    }
+
+    /// The directory's mode as vde_switch derives it: setgid, plus for each of user, group and
+    /// other that has any bit in `mode`, that class's bits and search (0600 → 02700, 0660 → 02770).
+    public var directoryMode: UInt32 {
+        var result: UInt32 = 0o2000
+        for shift: UInt32 in [6, 3, 0] where (mode >> shift) & 7 != 0 {
+            result |= ((mode >> shift) & 7 | 1) << shift
+        }
+        return result
+    }
+}

@@ -1,0 +1,345 @@
+// SwitchWorker: the event loop around one SwitchEngine, shaped like OVS's main loop: one thread,
+// epoll, everything non-blocking; each turn waits until the earliest deadline, dispatches what is
+// ready, then runs the timers.
+//
+// Data path, per readable port socket: recvmmsg up to `batchSize` frames into the slab, ask the
+// engine about each, gather every copy to send as iovecs pointing into the slab (a tag inserted or
+// removed costs no copy), then one sendmmsg per destination endpoint. Frames a client's socket
+// buffer cannot take go to that endpoint's bounded OutputQueue and leave when it is writable
+// again; only a full queue drops (counted as `queue_full`). The loop never blocks on a client.
+import Glibc
+import JSON
+import Log
+import Posix
+import SwitchEngine
+import VDEWire
+
+public final class SwitchWorker {
+    public let options: SwitchOptions
+    let log: Log
+    var engine: SwitchEngine
+    let epoll: Epoll
+    let controlDirectory: ControlDirectory
+    let ctlListener: Socket
+    let controlListener: Socket
+    let signals: SignalFD
+
+    static let batchSize = 64
+    /// Receive batches taken from one socket per wake-up, so one busy client cannot starve the rest.
+    static let batchesPerWakeup = 8
+    static let handshakeTimeout: UInt64 = 2_000_000_000
+    /// Kernel send buffer asked for on each port socket: frames in flight before our own queue is used.
+    static let socketBufferBytes: Int32 = 4 << 20
+
+    var receiveBatch: ReceiveBatch
+    /// Zero bytes that pad a frame made short by removing its tag.
+    let zeros: UnsafeMutableRawPointer = {
+        let bytes = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 16)
+        bytes.initializeMemory(as: UInt8.self, repeating: 0, count: 64)
+        return bytes
+    }()
+    let drainBatch = SendBatch(capacity: SwitchWorker.batchSize)
+    var endpoints = SlotTable<Endpoint>()
+    var handshakes = SlotTable<Handshake>()
+    var controlClients = SlotTable<ControlConnection>()
+    /// Endpoint slots per port number.
+    var portEndpoints: [[Int]]
+    var dirtyEndpoints: [Endpoint] = []
+    var running = true
+    var nextMACExpiry: UInt64?
+
+    let instanceID: String
+    let startedAt = Clock.monotonicNanoseconds()
+    /// The configuration generation vsquared last applied (0 until it sets one).
+    var appliedGeneration: Int64 = 0
+    var stats = WorkerStats()
+    var eventLimiter = RateLimiter(perSecond: 200)
+
+    /// Creates the control directory, binds `ctl` and the control socket. Throws `SwitchStartError`.
+    public init(options: SwitchOptions, log: Log) throws {
+        self.options = options
+        self.log = log
+        var configuration = SwitchEngineConfiguration()
+        configuration.hub = options.hub
+        configuration.macAgingSeconds = options.macAgingSeconds
+        configuration.maxFrameSize = options.maxFrameSize
+        engine = SwitchEngine(portCount: options.ports, configuration: configuration)
+        portEndpoints = Array(repeating: [], count: options.ports + 1)
+        receiveBatch = ReceiveBatch(count: SwitchWorker.batchSize, slotSize: options.maxFrameSize + 1)
+        instanceID = String(UInt64.random(in: 0...UInt64.max), radix: 16)
+        controlDirectory = try ControlDirectory(options: options)
+        epoll = try Epoll()
+        ctlListener = try controlDirectory.listen()
+        do {
+            controlListener = try ControlDirectory.listenControl(options.control, mode: 0o600)
+        } catch {
+            controlDirectory.remove()
+            throw error
+        }
+        signals = try SignalFD([SIGTERM, SIGINT, SIGHUP])
+        try epoll.add(ctlListener.fd, events: .readable, token: Token(kind: .ctlListener).raw)
+        try epoll.add(controlListener.fd, events: .readable, token: Token(kind: .controlListener).raw)
+        try epoll.add(signals.fd, events: .readable, token: Token(kind: .signals).raw)
+    }
+
+    deinit { zeros.deallocate() }
+
+    /// Runs until SIGTERM/SIGINT or a `shutdown` op, then unplugs everyone and removes the sockets.
+    public func run() {
+        log.info("switch started", [("switch.dir", options.directory), ("switch.ports", String(options.ports)),
+                                    ("control", options.control), ("hub", String(options.hub))])
+        while running {
+            let timeout = nextTimeout()
+            let ready: Int
+            do {
+                ready = try epoll.wait(timeoutMilliseconds: timeout)
+            } catch {
+                log.error("epoll failed", [("error", String(describing: error))])
+                break
+            }
+            for index in 0..<ready {
+                let (raw, events) = epoll.event(index)
+                guard let token = Token(raw: raw) else { continue }
+                dispatch(token, events)
+            }
+            runTimers(now: Clock.monotonicNanoseconds())
+        }
+        stop()
+    }
+
+    private func dispatch(_ token: Token, _ events: Epoll.Events) {
+        switch token.kind {
+        case .endpointData:
+            guard let endpoint = endpoints.get(token.slot, generation: token.generation) else { return }
+            if events.contains(.writable) { drainBacklog(endpoint) }
+            if events.contains(.readable) { receiveFrames(from: endpoint) }
+        case .endpointControl:
+            guard let endpoint = endpoints.get(token.slot, generation: token.generation) else { return }
+            controlStreamReadable(endpoint)
+        case .ctlListener:
+            acceptHandshakes()
+        case .handshake:
+            guard let handshake = handshakes.get(token.slot, generation: token.generation) else { return }
+            handshakeReadable(handshake)
+        case .controlListener:
+            acceptControlClients()
+        case .controlClient:
+            guard let client = controlClients.get(token.slot, generation: token.generation) else { return }
+            if events.contains(.writable) { flushControl(client) }
+            if events.contains(.readable) || events.contains(.hangUp) || events.contains(.error) { controlReadable(client) }
+        case .signals:
+            while let signal = signals.read() {
+                log.info("signal received, stopping", [("signal", String(signal))])
+                running = false
+            }
+        }
+    }
+
+    // MARK: data path
+
+    func receiveFrames(from endpoint: Endpoint) {
+        let port = endpoint.port
+        for _ in 0..<SwitchWorker.batchesPerWakeup {
+            let count: Int
+            do {
+                guard case .done(let received) = try receiveBatch.receive(from: endpoint.data.fd) else { return }
+                count = received
+            } catch {
+                // ECONNREFUSED and friends: the client's data socket is gone; only ctl EOF unplugs.
+                stats.dataSocketErrors += 1
+                return
+            }
+            let now = Clock.monotonicNanoseconds()
+            for index in 0..<count {
+                let slot = receiveBatch.slot(index)
+                let decision = engine.receive(slot, length: receiveBatch.length(index), from: port, now: now)
+                switch decision.forwarding {
+                case .unicast(let target, let edit):
+                    enqueue(slot, decision.length, edit, to: target)
+                case .flood:
+                    for target in engine.floodTargets(for: decision.frameClass) where target.port != port {
+                        enqueue(slot, decision.length, decision.frameClass.egress(tagged: target.tagged), to: target.port)
+                    }
+                case .drop, .filtered:
+                    break
+                }
+            }
+            flushPending()
+            if count < receiveBatch.count { break }
+        }
+        if !engine.moves.isEmpty { reportMoves() }
+    }
+
+    @inline(__always)
+    private func enqueue(_ slot: UnsafeMutableRawBufferPointer, _ length: Int, _ edit: EgressEdit, to port: Int) {
+        let frame = UnsafeRawPointer(slot.baseAddress!)
+        for endpointSlot in portEndpoints[port] {
+            guard let endpoint = endpoints.get(endpointSlot) else { continue }
+            let batch = endpoint.pending
+            switch edit {
+            case .none:
+                batch.append(frame, length)
+            case .insertTag(let vlan):
+                let tag = batch.nextScratch
+                tag.storeBytes(of: 0x81, toByteOffset: 0, as: UInt8.self)
+                tag.storeBytes(of: 0x00, toByteOffset: 1, as: UInt8.self)
+                tag.storeBytes(of: UInt8(vlan >> 8), toByteOffset: 2, as: UInt8.self)
+                tag.storeBytes(of: UInt8(vlan & 0xFF), toByteOffset: 3, as: UInt8.self)
+                batch.append(frame, 12, tag, 4, frame + 12, length - 12)
+            case .stripTag:
+                let padding = max(0, SwitchEngine.paddedFrameSize - (length - 4))
+                batch.append(frame, 12, frame + 16, length - 16, zeros, padding)
+            case .rewriteTCI(let tci):
+                let bytes = batch.nextScratch
+                bytes.storeBytes(of: UInt8(tci >> 8), toByteOffset: 0, as: UInt8.self)
+                bytes.storeBytes(of: UInt8(tci & 0xFF), toByteOffset: 1, as: UInt8.self)
+                batch.append(frame, 14, bytes, 2, frame + 16, length - 16)
+            }
+            if !endpoint.isDirty {
+                endpoint.isDirty = true
+                dirtyEndpoints.append(endpoint)
+            }
+        }
+    }
+
+    /// Sends what the last receive batch gathered, one sendmmsg per endpoint.
+    private func flushPending() {
+        for endpoint in dirtyEndpoints {
+            send(endpoint.pending, to: endpoint)
+            endpoint.pending.reset()
+            endpoint.isDirty = false
+        }
+        dirtyEndpoints.removeAll(keepingCapacity: true)
+    }
+
+    private func send(_ batch: SendBatch, to endpoint: Endpoint) {
+        let counts = isPrimary(endpoint)
+        var sent = 0
+        if endpoint.backlog.isEmpty {
+            do {
+                if case .done(let count) = try batch.send(to: endpoint.data.fd) { sent = count }
+            } catch {
+                // The client's data socket is gone (ECONNREFUSED): these frames have nowhere to go.
+                stats.dataSocketErrors += 1
+                return
+            }
+            if counts {
+                for index in 0..<sent { engine.recordTransmit(port: endpoint.port, bytes: batch.length(index)) }
+            }
+        }
+        guard sent < batch.count else { return }
+        var dropped = 0
+        for index in sent..<batch.count where !endpoint.backlog.push(from: batch, index: index) {
+            dropped += 1
+        }
+        if dropped > 0 && counts { engine.recordDrop(port: endpoint.port, cause: .queueFull, count: dropped) }
+        setWriteInterest(endpoint, !endpoint.backlog.isEmpty)
+    }
+
+    /// Sends queued frames now that the client's socket has room.
+    func drainBacklog(_ endpoint: Endpoint) {
+        let counts = isPrimary(endpoint)
+        while !endpoint.backlog.isEmpty {
+            drainBatch.reset()
+            endpoint.backlog.fill(drainBatch)
+            let sent: Int
+            do {
+                guard case .done(let count) = try drainBatch.send(to: endpoint.data.fd) else { break }
+                sent = count
+            } catch {
+                stats.dataSocketErrors += 1
+                endpoint.backlog.removeAll()
+                break
+            }
+            if counts {
+                for index in 0..<sent { engine.recordTransmit(port: endpoint.port, bytes: drainBatch.length(index)) }
+            }
+            endpoint.backlog.removeFirst(sent)
+            if sent < drainBatch.count { break }
+        }
+        drainBatch.reset()
+        setWriteInterest(endpoint, !endpoint.backlog.isEmpty)
+    }
+
+    private func setWriteInterest(_ endpoint: Endpoint, _ wanted: Bool) {
+        guard endpoint.wantsWrite != wanted else { return }
+        endpoint.wantsWrite = wanted
+        try? epoll.modify(endpoint.data.fd, events: wanted ? [.readable, .writable] : .readable,
+                          token: endpoint.token(.endpointData))
+    }
+
+    /// The first endpoint of a port counts the port's transmissions, so a shared port counts each frame once.
+    @inline(__always)
+    private func isPrimary(_ endpoint: Endpoint) -> Bool { portEndpoints[endpoint.port].first == endpoint.slot }
+
+    private func reportMoves() {
+        for move in engine.takeMoves() where eventLimiter.allow(now: Clock.monotonicNanoseconds()) {
+            emit(["event": "mac.moved", "mac": JSON(move.mac.description), "vlan": JSON(Int(move.vlan)),
+                  "from": JSON(move.from), "to": JSON(move.to)])
+        }
+    }
+
+    // MARK: timers
+
+    private func nextTimeout() -> Int32 {
+        let now = Clock.monotonicNanoseconds()
+        var deadline = nextMACExpiry ?? now + 1_000_000_000
+        for handshake in handshakes.all { deadline = min(deadline, handshake.deadline) }
+        deadline = min(deadline, now + 1_000_000_000)
+        return Int32(max(0, (Int64(deadline) - Int64(now) + 999_999) / 1_000_000))
+    }
+
+    private func runTimers(now: UInt64) {
+        for handshake in handshakes.all where handshake.deadline <= now {
+            stats.handshakesRefused += 1
+            closeHandshake(handshake)
+        }
+        if let due = nextMACExpiry, due > now { return }
+        nextMACExpiry = engine.expire(now: now)
+    }
+
+    // MARK: shutdown
+
+    private func stop() {
+        for endpoint in endpoints.all { unplug(endpoint, reason: "shutdown") }
+        for handshake in handshakes.all { closeHandshake(handshake) }
+        for client in controlClients.all {
+            flushControl(client)
+            closeControl(client)
+        }
+        ctlListener.close()
+        controlListener.close()
+        unlink(options.control)
+        controlDirectory.remove()
+        log.info("switch stopped", [("switch.dir", options.directory)])
+    }
+}
+
+/// Worker-level tallies that belong to no port.
+struct WorkerStats {
+    var handshakesAccepted: UInt64 = 0
+    var handshakesRefused: UInt64 = 0
+    var dataSocketErrors: UInt64 = 0
+    var controlErrors: UInt64 = 0
+    var eventsSuppressed: UInt64 = 0
+}
+
+/// At most `perSecond` events in any one-second window.
+struct RateLimiter {
+    let perSecond: Int
+    private var windowStart: UInt64 = 0
+    private var used = 0
+    private(set) var suppressed: UInt64 = 0
+
+    init(perSecond: Int) { self.perSecond = perSecond }
+
+    mutating func allow(now: UInt64) -> Bool {
+        if now - windowStart >= 1_000_000_000 {
+            windowStart = now
+            used = 0
+        }
+        used += 1
+        if used > perSecond { suppressed += 1 }
+        return used <= perSecond
+    }
+}

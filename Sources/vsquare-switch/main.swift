@@ -1,0 +1,41 @@
+// vsquare-switch: one VDE-compatible switch worker. Parses the command line, builds the worker,
+// runs its loop until SIGTERM/SIGINT or `shutdown`. Exit 64 on a bad command line, 1 on failure.
+import Glibc
+import JSON
+import Log
+import Posix
+import SwitchWorker
+
+func writeOut(_ text: String, fd: Int32) {
+    _ = text.withCString { write(fd, $0, strlen($0)) }
+}
+
+let options: SwitchOptions
+do {
+    switch try SwitchOptions.parse(Array(CommandLine.arguments.dropFirst())) {
+    case .help:
+        writeOut(SwitchOptions.usage + "\n", fd: 1)
+        exit(0)
+    case .version:
+        writeOut("vsquare-switch \(VSquareSwitchVersion.current)\n", fd: 1)
+        exit(0)
+    case .run(let parsed):
+        options = parsed
+    }
+} catch {
+    writeOut("vsquare-switch: \(error.description)\nTry 'vsquare-switch --help' for more information.\n", fd: 2)
+    exit(64)
+}
+
+JSON.prepare()
+Signals.ignoreBrokenPipe()
+if let level = Environment.current()["VSQUARE_LOG_LEVEL"].flatMap(Log.Level.init(name:)) { Log.threshold = level }
+let log = Log(label: "switch.\(options.name)")
+do {
+    let worker = try SwitchWorker(options: options, log: log)
+    worker.run()
+    exit(0)
+} catch {
+    log.error("cannot start", [("error", String(describing: error)), ("switch.dir", options.directory)])
+    exit(1)
+}
