@@ -285,3 +285,27 @@ func runSwitch(_ arguments: [String]) throws -> (ChildProcess.Termination, Strin
 enum EgressEditCheck {
     static func strip(_ frame: [UInt8]) -> [UInt8] { Array(frame[0..<12]) + Array(frame[16...]) }
 }
+
+@Suite struct OtherRealClientsTests {
+    /// slirpvde (vde2's user-mode NAT) is another unmodified vde:// client: it must plug in and
+    /// answer ARP for its gateway address 10.0.2.2. Nothing here leaves the machine.
+    @Test func slirpvdePlugsInAndAnswersARP() throws {
+        let sw = try SwitchProcess()
+        let control = try sw.control()
+        let slirp = try ChildProcess(path: "/usr/bin/slirpvde", arguments: ["-s", sw.switchDirectory],
+                                     stdin: .null, stdout: .null, stderr: .null)
+        defer { slirp.stop() }
+        let up = try control.waitForEvent("port.up", timeoutSeconds: 10)
+        #expect(up?["endpoint"]?["description"]?.stringValue?.hasPrefix("slirpvde") == true)
+        let client = try VDEClient(directory: sw.switchDirectory)
+        let me = EthernetFrame.mac(macC)
+        let arp: [UInt8] = [0, 1, 8, 0, 6, 4, 0, 1] + me + [10, 0, 2, 15] + [0, 0, 0, 0, 0, 0] + [10, 0, 2, 2]
+        try client.send(EthernetFrame.make(dst: broadcast, src: macC, etherType: 0x0806, payload: arp))
+        var reply: [UInt8]?
+        while let frame = try client.receive(timeoutSeconds: 3) {
+            if frame[12] == 0x08 && frame[13] == 0x06 && frame[20] == 0 && frame[21] == 2 { reply = frame; break }
+        }
+        #expect(reply.map { Array($0[28..<32]) } == [10, 0, 2, 2], "no ARP reply for 10.0.2.2 from slirpvde")
+        #expect(reply.map { Array($0[0..<6]) } == me)
+    }
+}

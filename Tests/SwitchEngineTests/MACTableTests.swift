@@ -1,0 +1,71 @@
+// MACTable against a plain Dictionary model: random learns, lookups, flushes and expiry over
+// enough addresses to force resizes and long probe chains.
+import SwitchEngine
+import Testing
+
+@Suite struct MACTableTests {
+    struct Model {
+        var entries: [UInt64: (port: Int, seen: UInt64)] = [:]
+    }
+
+    @Test func agreesWithADictionaryModel() {
+        var generator = SplitMix(seed: 42)
+        var table = MACTable(agingSeconds: 50, capacity: 5000)
+        var model = Model()
+        let aging: UInt64 = 50 * second
+        var now: UInt64 = 1_000 * second
+        for step in 0..<60_000 {
+            now += UInt64(generator.next() % 3) * 10_000_000
+            // Few distinct MACs per VLAN, including 0 and group-free values near each other.
+            let mac = MACAddress(bits: generator.next() % 6000)
+            let vlan = VLANID(generator.next() % 3 * 1023)
+            let key = UInt64(vlan) << 48 | mac.bits
+            switch generator.next() % 10 {
+            case 0..<6:
+                let port = Int(generator.next() % 8) + 1
+                let outcome = table.learn(mac, vlan: vlan, port: port, now: now)
+                if let existing = model.entries[key] {
+                    let alive = now - existing.seen <= aging
+                    if existing.port != port && alive {
+                        #expect(outcome == .moved(from: existing.port))
+                    }
+                    model.entries[key] = (port, now)
+                } else if model.entries.count < 5000 {
+                    #expect(outcome == .learned)
+                    model.entries[key] = (port, now)
+                } else {
+                    #expect(outcome == .refused)
+                }
+            case 6..<9:
+                let expected = model.entries[key].flatMap { now - $0.seen <= aging ? $0.port : nil }
+                #expect(table.lookup(mac, vlan: vlan, now: now) == expected, "step \(step)")
+            default:
+                if generator.next() % 20 == 0 {
+                    let port = Int(generator.next() % 8) + 1
+                    let before = model.entries.count
+                    model.entries = model.entries.filter { $0.value.port != port }
+                    #expect(table.flush(port: port) == before - model.entries.count)
+                } else if generator.next() % 50 == 0 {
+                    table.expire(now: now)
+                    model.entries = model.entries.filter { now - $0.value.seen <= aging }
+                }
+            }
+            #expect(table.count == model.entries.count)
+        }
+        let listed = table.list(now: now).count
+        #expect(listed == model.entries.filter { now - $0.value.seen <= aging }.count)
+    }
+}
+
+/// A small deterministic generator so failures reproduce.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
