@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "SwitchEngine", swiftSettings: hotPath),
         .target(name: "SwitchWorker", dependencies: ["SwitchEngine", "VDEWire", "JSON", "Posix", "Log"], swiftSettings: hotPath),
         .executableTarget(name: "vsquare-switch", dependencies: ["SwitchWorker", "JSON", "Posix", "Log"], swiftSettings: strict),
-        .target(name: "ControlPlane", dependencies: ["CSQLite", "JSON", "Posix", "Log"], swiftSettings: strict),
+        .target(name: "ControlPlane", dependencies: ["CSQLite", "JSON", "Posix", "Log", "SwitchEngine"], swiftSettings: strict),
         .target(name: "HTTPAPI", dependencies: ["CMicroHTTPD", "ControlPlane", "JSON", "Posix", "Log"], swiftSettings: strict),
         .executableTarget(name: "vsquared", dependencies: ["HTTPAPI", "ControlPlane", "JSON", "Posix", "Log"], swiftSettings: strict),
 

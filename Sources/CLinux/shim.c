@@ -14,6 +14,7 @@ _Static_assert(sizeof(struct CLinux_mmsghdr) == sizeof(struct mmsghdr), "mmsghdr
 _Static_assert(offsetof(struct CLinux_mmsghdr, msg_len) == offsetof(struct mmsghdr, msg_len), "mmsghdr mirror");
 
 const int CLinux_MSG_WAITFORONE = MSG_WAITFORONE;
+const int CLinux_POSIX_SPAWN_SETSID = POSIX_SPAWN_SETSID;
 const int CLinux_MSG_TRUNC = MSG_TRUNC;
 const int CLinux_SFD_NONBLOCK = SFD_NONBLOCK;
 const int CLinux_SFD_CLOEXEC = SFD_CLOEXEC;

@@ -3,10 +3,34 @@
 import ControlPlane
 import Log
 
+/// What the routes need from the rest of vsquared.
+public struct APIContext: Sendable {
+    public var daemon: DaemonInfo
+    public var switches: SwitchManager
+    public var events: EventBus
+    public var httpMetrics: HTTPMetrics
+    public var staticFiles: StaticFiles?
+
+    public init(daemon: DaemonInfo, switches: SwitchManager, events: EventBus, httpMetrics: HTTPMetrics, staticFiles: StaticFiles?) {
+        self.daemon = daemon
+        self.switches = switches
+        self.events = events
+        self.httpMetrics = httpMetrics
+        self.staticFiles = staticFiles
+    }
+}
+
 public enum APIRouter {
-    public static func make(daemon: DaemonInfo, staticFiles: StaticFiles?, log: Log) -> Router {
+    public static func make(_ context: APIContext, log: Log) -> Router {
         var builder = RouterBuilder()
-        SystemRoutes.register(on: &builder, daemon: daemon)
+        SystemRoutes.register(on: &builder, daemon: context.daemon)
+        SwitchRoutes.register(on: &builder, switches: context.switches)
+        PortRoutes.register(on: &builder, switches: context.switches)
+        VLANRoutes.register(on: &builder, switches: context.switches)
+        MACRoutes.register(on: &builder, switches: context.switches)
+        MetricsRoutes.register(on: &builder, switches: context.switches, http: context.httpMetrics)
+        EventRoutes.register(on: &builder, events: context.events)
+        let staticFiles = context.staticFiles
         builder.add("GET", "/") { _ in
             guard let response = staticFiles?.response(for: "/") else {
                 throw Problem(.notFound, detail: "the dashboard is not installed (no web-static directory)")

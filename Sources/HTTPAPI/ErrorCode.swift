@@ -1,5 +1,5 @@
 // ErrorCode: the single list of stable error codes that clients see in problem+json bodies
-// (and that workers use on their control sockets). api/openapi.yaml lists the same codes;
+// (workers use the same words on their control sockets). api/openapi.yaml lists the same codes;
 // a test holds the two lists equal.
 
 public enum ErrorCode: String, CaseIterable, Sendable {
@@ -9,5 +9,13 @@ public enum ErrorCode: String, CaseIterable, Sendable {
     case unsupportedMediaType = "unsupported_media_type"
     case malformedJSON = "malformed_json"
     case invalidField = "invalid_field"
+    case unauthorized = "unauthorized"
+    case nameTaken = "name_taken"
+    case vlanInUse = "vlan_in_use"
+    case vlanExists = "vlan_exists"
+    case conflict = "conflict"
+    case unprocessable = "unprocessable"
+    case pathTooLong = "path_too_long"
+    case workerUnavailable = "worker_unavailable"
     case internalError = "internal"
 }

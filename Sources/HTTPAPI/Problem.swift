@@ -1,5 +1,6 @@
 // Problem: every HTTP error as RFC 9457 application/problem+json, and the one place where an
 // error becomes (status, code, title). Unknown errors become 500 `internal` with no internals shown.
+import ControlPlane
 import JSON
 import Log
 
@@ -25,6 +26,10 @@ public struct Problem: Error, Sendable {
         case .payloadTooLarge: return 413
         case .unsupportedMediaType: return 415
         case .malformedJSON, .invalidField: return 400
+        case .unauthorized: return 401
+        case .nameTaken, .vlanInUse, .vlanExists, .conflict: return 409
+        case .unprocessable, .pathTooLong: return 422
+        case .workerUnavailable: return 503
         case .internalError: return 500
         }
     }
@@ -37,6 +42,14 @@ public struct Problem: Error, Sendable {
         case .unsupportedMediaType: return "Unsupported media type"
         case .malformedJSON: return "Malformed JSON"
         case .invalidField: return "Invalid field"
+        case .unauthorized: return "Unauthorized"
+        case .nameTaken: return "Name taken"
+        case .vlanInUse: return "VLAN in use"
+        case .vlanExists: return "VLAN exists"
+        case .conflict: return "Conflict"
+        case .unprocessable: return "Unprocessable"
+        case .pathTooLong: return "Path too long"
+        case .workerUnavailable: return "Worker unavailable"
         case .internalError: return "Internal error"
         }
     }
@@ -48,6 +61,19 @@ public struct Problem: Error, Sendable {
             return problem
         case let field as JSONFieldError:
             return Problem(.invalidField, detail: field.description, extra: ["field": JSON(field.path)])
+        case let error as ControlPlaneError:
+            switch error {
+            case .invalidField(let path, let message):
+                return Problem(.invalidField, detail: message, extra: ["field": JSON(path)])
+            case .conflict(let code, _):
+                return Problem(ErrorCode(rawValue: code) ?? .conflict, detail: error.description)
+            case .unprocessable(let code, _):
+                // Worker codes such as `not_found` for a port still mean "impossible here": 422.
+                let known = ErrorCode(rawValue: code).flatMap { Problem($0, detail: "").status == 422 ? $0 : nil }
+                return Problem(known ?? .unprocessable, detail: error.description)
+            default:
+                return Problem(ErrorCode(rawValue: error.code) ?? .internalError, detail: error.description)
+            }
         default:
             log.error("request failed", [("request.id", requestID), ("error", String(describing: error))])
             return Problem(.internalError, detail: "the server failed to handle this request; see its log for request \(requestID)")

@@ -33,13 +33,17 @@ public final class ChildProcess: @unchecked Sendable {
     public let stdout: Socket?
     public let stderr: Socket?
     private let pidfd: Int32
+    private let detached: Bool
     private var termination: Termination?
 
     /// Starts `path` with `arguments` (argv[1...]) and `environment` (nil inherits ours).
     /// `extraDescriptors` are dup'ed to 3, 4, … in the child.
+    /// With `detached`, the child gets its own session (so a signal to our process group, or our
+    /// death, does not reach it) and is not killed when this object goes away.
     public init(path: String, arguments: [String], environment: [String: String]? = nil,
                 stdin: Stream = .null, stdout: Stream = .inherit, stderr: Stream = .inherit,
-                extraDescriptors: [Int32] = []) throws {
+                extraDescriptors: [Int32] = [], detached: Bool = false) throws {
+        self.detached = detached
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -79,7 +83,7 @@ public final class ChildProcess: @unchecked Sendable {
         sigfillset(&allSignals)
         posix_spawnattr_setsigmask(&attributes, &noSignals)
         posix_spawnattr_setsigdefault(&attributes, &allSignals)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | (detached ? CLinux_POSIX_SPAWN_SETSID : 0)))
 
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
@@ -101,12 +105,18 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     deinit {
-        if termination == nil {
+        if termination == nil && !detached {
             _ = CLinux_pidfd_send_signal(pidfd, SIGKILL)
             _ = wait(timeoutSeconds: 5)
         }
         close(pidfd)
     }
+
+    /// The pidfd, readable once the child has ended (for an event loop's poll set).
+    public var processDescriptor: Int32 { pidfd }
+
+    /// Whether the child has ended and been reaped.
+    public var hasEnded: Bool { termination != nil }
 
     /// Sends `signal` (through the pidfd, so a recycled pid is never hit).
     public func signal(_ signal: Int32) {

@@ -13,6 +13,10 @@ struct DaemonConfig: Equatable {
     /// The dashboard's directory, if one was named.
     var web: String?
     var logLevel: Log.Level
+    /// A file of bearer tokens; when set, every request but /v1/health and the dashboard needs one.
+    var tokensFile: String?
+    /// The vsquare-switch executable, if named (default: beside vsquared).
+    var switchBinary: String?
 
     static let defaultListen = "127.0.0.1:8420"
 
@@ -36,7 +40,7 @@ struct DaemonConfig: Equatable {
     Options (each has an environment variable; a flag wins over the variable):
       --listen HOST:PORT   Address to serve HTTP on. Port 0 picks a free port.   VSQUARE_LISTEN
                            Default 127.0.0.1:8420. IPv6 as [::1]:8420. Only loopback
-                           addresses are accepted.
+                           addresses are accepted unless tokens are configured.
       --home DIR           State directory (holds vsquare.db).                    VSQUARE_HOME
                            Default /var/lib/vsquare as root, else
                            $XDG_STATE_HOME/vsquare (~/.local/state/vsquare).
@@ -47,8 +51,17 @@ struct DaemonConfig: Equatable {
                            Default: the web-static directory of the source tree
                            this binary was built in, else /usr/share/vsquare/web-static.
       --log-level LEVEL    debug, info, warning or error. Default info.          VSQUARE_LOG_LEVEL
+      --tokens FILE        Bearer tokens, one per line: every request except    VSQUARE_TOKENS
+                           GET /v1/health and the dashboard's files then needs
+                           "Authorization: Bearer <token>". Required to listen
+                           on anything but loopback.
+      --switch-binary PATH The vsquare-switch executable. Default: the one      VSQUARE_SWITCH_BIN
+                           beside vsquared.
       -h, --help           Show this text and exit.
       --version            Print the version and exit.
+
+    Workers (one process per switch) keep running when vsquared stops, is restarted or is
+    killed; the next vsquared adopts them, so no client is unplugged.
 
     Signals: SIGTERM and SIGINT stop accepting connections, let requests in flight finish
     (up to 10 s) and exit 0. Exit codes: 0 success, 64 bad command line or configuration,
@@ -58,7 +71,8 @@ struct DaemonConfig: Equatable {
     static func parse(arguments: [String], environment: [String: String], uid: UInt32) throws(Invalid) -> Command {
         var values: [String: String] = [:]
         let flags = ["--listen": "VSQUARE_LISTEN", "--home": "VSQUARE_HOME", "--run": "VSQUARE_RUN",
-                     "--web": "VSQUARE_WEB", "--log-level": "VSQUARE_LOG_LEVEL"]
+                     "--web": "VSQUARE_WEB", "--log-level": "VSQUARE_LOG_LEVEL", "--tokens": "VSQUARE_TOKENS",
+                     "--switch-binary": "VSQUARE_SWITCH_BIN"]
         for (_, variable) in flags { if let value = environment[variable], !value.isEmpty { values[variable] = value } }
         var index = 0
         while index < arguments.count {
@@ -88,8 +102,9 @@ struct DaemonConfig: Equatable {
         guard let listen = SocketAddress(hostPort: listenText) else {
             throw Invalid(description: "listen address \(listenText) is not HOST:PORT with a numeric IPv4 or [IPv6] host")
         }
-        guard listen.isLoopback else {
-            throw Invalid(description: "refusing to listen on \(listenText): only loopback addresses are allowed")
+        let tokensFile = values["VSQUARE_TOKENS"]
+        guard listen.isLoopback || tokensFile != nil else {
+            throw Invalid(description: "refusing to listen on \(listenText) without tokens: set VSQUARE_TOKENS (or --tokens) to a file of bearer tokens")
         }
         let levelText = values["VSQUARE_LOG_LEVEL"] ?? "info"
         guard let level = Log.Level(name: levelText) else {
@@ -100,7 +115,8 @@ struct DaemonConfig: Equatable {
         for (what, path) in [("home", home), ("run", run)] where !path.hasPrefix("/") {
             throw Invalid(description: "the \(what) directory must be an absolute path, not \(path)")
         }
-        return .serve(DaemonConfig(listen: listen, home: home, run: run, web: values["VSQUARE_WEB"], logLevel: level))
+        return .serve(DaemonConfig(listen: listen, home: home, run: run, web: values["VSQUARE_WEB"], logLevel: level,
+                                   tokensFile: tokensFile, switchBinary: values["VSQUARE_SWITCH_BIN"]))
     }
 
     static func defaultHome(environment: [String: String], uid: UInt32) -> String {

@@ -54,23 +54,53 @@ let webDirectory = config.resolvedWebDirectory(executable: FileSystem.executable
 let staticFiles = webDirectory.flatMap { StaticFiles(root: $0) }
 if staticFiles == nil { log.warning("no dashboard directory; / answers 404", [("web", webDirectory ?? "-")]) }
 
+var tokens: Set<String> = []
+if let file = config.tokensFile {
+    guard let loaded = Authenticator.loadTokens(file), !loaded.isEmpty else {
+        writeOut("vsquared: no tokens could be read from \(file)\n", fd: 2)
+        exit(64)
+    }
+    tokens = loaded
+}
+
+let events = EventBus()
+events.startKeepAlive()
+let executableDirectory = String(FileSystem.executablePath().split(separator: "/", omittingEmptySubsequences: false).dropLast()
+    .joined(separator: "/"))
+let switches = SwitchManager(
+    configuration: SwitchManagerConfiguration(runDirectory: config.run,
+                                              switchBinary: config.switchBinary ?? executableDirectory + "/vsquare-switch",
+                                              logDirectory: config.home + "/logs"),
+    store: store, events: events, log: Log(label: "vsquared.switches"))
+do {
+    try switches.start()
+} catch {
+    log.error("cannot start the switches", [("error", String(describing: error))])
+    exit(1)
+}
+
 let daemon = DaemonInfo(store: store)
-let router = APIRouter.make(daemon: daemon, staticFiles: staticFiles, log: Log(label: "vsquared.api"))
+let httpMetrics = HTTPMetrics()
+let router = APIRouter.make(APIContext(daemon: daemon, switches: switches, events: events, httpMetrics: httpMetrics,
+                                       staticFiles: staticFiles), log: Log(label: "vsquared.api"))
+let responder: any HTTPResponder = tokens.isEmpty ? router : Authenticator(tokens: tokens, next: router)
 let server: HTTPServer
 do {
-    server = try HTTPServer(configuration: HTTPServerConfiguration(listen: config.listen), responder: router,
-                            log: Log(label: "vsquared.http"))
+    server = try HTTPServer(configuration: HTTPServerConfiguration(listen: config.listen), responder: responder,
+                            log: Log(label: "vsquared.http"), onCompleted: { status, _ in httpMetrics.record(status: status) })
 } catch {
     log.error("cannot listen", [("listen", config.listen.description), ("error", String(describing: error))])
     exit(1)
 }
 
 log.info("serving", [("listen", server.address.description), ("home", config.home), ("run", config.run),
-                     ("version", VSquareVersion.current)])
+                     ("version", VSquareVersion.current), ("auth", tokens.isEmpty ? "off" : "bearer")])
 writeOut("vsquared: serving http://\(server.address)/\n", fd: 1)
 
 let received = Signals.wait(for: stopSignals)
 log.info("shutting down", [("signal", String(received)), ("http.in_flight", String(server.inFlightCount))])
+events.close()
 server.shutdown(graceSeconds: 10)
-log.info("stopped")
+switches.shutdown()
+log.info("stopped; workers keep running")
 exit(0)

@@ -58,7 +58,13 @@ let repositoryRoot: String = {
     @Test func everyRouteIsInTheSpecAndEverySpecOperationIsRouted() throws {
         let directory = TempDirectory()
         let store = try Store(path: directory.path + "/vsquare.db")
-        let router = APIRouter.make(daemon: DaemonInfo(store: store), staticFiles: nil, log: Log(label: "test"))
+        let events = EventBus()
+        let switches = SwitchManager(configuration: SwitchManagerConfiguration(runDirectory: directory.path, switchBinary: "/bin/false",
+                                                                               logDirectory: directory.path),
+                                     store: store, events: events, log: Log(label: "test"))
+        let context = APIContext(daemon: DaemonInfo(store: store), switches: switches, events: events, httpMetrics: HTTPMetrics(),
+                                 staticFiles: nil)
+        let router = APIRouter.make(context, log: Log(label: "test"))
         let routed = Set(router.routes)
         #expect(routed.subtracting(outline.operations).isEmpty, "routed but not in the spec: \(routed.subtracting(outline.operations).sorted())")
         #expect(outline.operations.subtracting(routed).isEmpty, "in the spec but not routed: \(outline.operations.subtracting(routed).sorted())")

@@ -50,8 +50,10 @@ import Testing
         (["--bogus"], [String: String](), "unknown option --bogus"),
         (["--listen"], [:], "option --listen needs a value"),
         (["--listen", "nowhere"], [:], "listen address nowhere is not HOST:PORT with a numeric IPv4 or [IPv6] host"),
-        (["--listen", "0.0.0.0:80"], [:], "refusing to listen on 0.0.0.0:80: only loopback addresses are allowed"),
-        ([], ["VSQUARE_LISTEN": "10.1.2.3:8420"], "refusing to listen on 10.1.2.3:8420: only loopback addresses are allowed"),
+        (["--listen", "0.0.0.0:80"], [:],
+         "refusing to listen on 0.0.0.0:80 without tokens: set VSQUARE_TOKENS (or --tokens) to a file of bearer tokens"),
+        ([], ["VSQUARE_LISTEN": "10.1.2.3:8420"],
+         "refusing to listen on 10.1.2.3:8420 without tokens: set VSQUARE_TOKENS (or --tokens) to a file of bearer tokens"),
         (["--log-level", "loud"], [:], "log level loud is not one of debug, info, warning, error"),
         (["--home", "relative/dir"], [:], "the home directory must be an absolute path, not relative/dir"),
     ])
@@ -61,9 +63,16 @@ import Testing
         }
     }
 
+    @Test func nonLoopbackNeedsTokens() throws {
+        let config = try serve(["--listen", "0.0.0.0:8420", "--tokens", "/etc/vsquare/tokens"])
+        #expect(config.tokensFile == "/etc/vsquare/tokens")
+        #expect(!config.listen.isLoopback)
+    }
+
     @Test func usageMentionsEveryFlagAndVariable() {
-        for word in ["--listen", "--home", "--run", "--web", "--log-level", "--help", "--version",
-                     "VSQUARE_LISTEN", "VSQUARE_HOME", "VSQUARE_RUN", "VSQUARE_WEB", "VSQUARE_LOG_LEVEL"] {
+        for word in ["--listen", "--home", "--run", "--web", "--log-level", "--tokens", "--switch-binary", "--help", "--version",
+                     "VSQUARE_LISTEN", "VSQUARE_HOME", "VSQUARE_RUN", "VSQUARE_WEB", "VSQUARE_LOG_LEVEL", "VSQUARE_TOKENS",
+                     "VSQUARE_SWITCH_BIN"] {
             #expect(DaemonConfig.usage.contains(word), "usage does not mention \(word)")
         }
     }

@@ -40,6 +40,8 @@ def test_parameter_free_gets_match_their_schemas(spec, vsquared):
     for path, item in spec["paths"].items():
         if "{" in path or "get" not in item:
             continue
+        if "text/event-stream" in str(item["get"]["responses"].get("200", {}).get("content", {})):
+            continue  # an endless stream; checked by the Swift SSE tests
         status, headers, body = fetch(vsquared + path)
         responses = item["get"]["responses"]
         assert str(status) in responses, f"GET {path} answered {status}, which the spec does not list"

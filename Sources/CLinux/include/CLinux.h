@@ -40,6 +40,7 @@ int CLinux_signalfd_read(int fd);
 extern const int CLinux_EPOLL_CTL_ADD, CLinux_EPOLL_CTL_MOD, CLinux_EPOLL_CTL_DEL;
 extern const unsigned int CLinux_EPOLLIN, CLinux_EPOLLOUT, CLinux_EPOLLHUP, CLinux_EPOLLRDHUP, CLinux_EPOLLERR;
 extern const int CLinux_MSG_WAITFORONE;
+extern const int CLinux_POSIX_SPAWN_SETSID;
 extern const int CLinux_MSG_TRUNC;
 extern const int CLinux_SFD_NONBLOCK;
 extern const int CLinux_SFD_CLOEXEC;

@@ -9,6 +9,14 @@ extension Store {
         CREATE TABLE daemon (key TEXT PRIMARY KEY, value TEXT NOT NULL);
         INSERT INTO daemon (key, value) VALUES ('created_at', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
         """,
+        // 2: switches (the desired state, as JSON) and the workers that run them (for adoption).
+        """
+        CREATE TABLE switches (name TEXT PRIMARY KEY, spec TEXT NOT NULL, generation INTEGER NOT NULL,
+                               created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+        CREATE TABLE workers (kind TEXT NOT NULL, name TEXT NOT NULL, pid INTEGER NOT NULL, instance_id TEXT NOT NULL,
+                              started_at TEXT NOT NULL, restart_count INTEGER NOT NULL DEFAULT 0, last_exit TEXT,
+                              PRIMARY KEY (kind, name));
+        """,
     ]
 
     /// The newest schema this build knows.

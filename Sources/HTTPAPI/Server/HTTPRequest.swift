@@ -1,5 +1,6 @@
 // HTTPRequest and HTTPResponse: plain values between the libmicrohttpd adapter and the router,
 // so the router and its handlers can be driven in-process by tests.
+import ControlPlane
 import JSON
 
 public struct HTTPRequest: Sendable {
@@ -56,6 +57,33 @@ public struct HTTPRequest: Sendable {
     public func parameter(_ name: String) -> String {
         parameters[name] ?? ""
     }
+
+    /// A resource name from the path; a name that breaks the naming rule cannot exist, so 404.
+    public func resourceName(_ parameter: String, kind: String) throws(Problem) -> String {
+        let name = self.parameter(parameter)
+        guard ResourceName.isValid(name) else { throw Problem(.notFound, detail: "there is no \(kind) named \(name)") }
+        return name
+    }
+
+    /// An integer path parameter in `range` (400 otherwise).
+    public func intParameter(_ parameter: String, in range: ClosedRange<Int>) throws(Problem) -> Int {
+        let text = self.parameter(parameter)
+        guard let value = Int(text), range.contains(value) else {
+            throw Problem(.invalidField, detail: "`\(parameter)` in the path must be an integer between \(range.lowerBound) and \(range.upperBound), not \(text)",
+                          extra: ["field": JSON(parameter)])
+        }
+        return value
+    }
+
+    /// An optional integer query argument in `range` (400 when present and wrong).
+    public func intQuery(_ name: String, in range: ClosedRange<Int>) throws(Problem) -> Int? {
+        guard let text = queryValue(name), !text.isEmpty else { return nil }
+        guard let value = Int(text), range.contains(value) else {
+            throw Problem(.invalidField, detail: "query `\(name)` must be an integer between \(range.lowerBound) and \(range.upperBound), not \(text)",
+                          extra: ["field": JSON(name)])
+        }
+        return value
+    }
 }
 
 extension Substring {
@@ -70,6 +98,8 @@ public struct HTTPResponse: Sendable {
     public var body: [UInt8]
     /// The route template that answered, for logs and metrics; never sent.
     public var route: String?
+    /// A body produced over time (Server-Sent Events) instead of `body`.
+    public var stream: (any HTTPStream)?
 
     public init(status: Int, headers: [(String, String)] = [], body: [UInt8] = [], route: String? = nil) {
         self.status = status
@@ -87,4 +117,17 @@ public struct HTTPResponse: Sendable {
         let lowered = name.lowercased()
         return headers.first { $0.0.lowercased() == lowered }?.1
     }
+
+    /// 204 No Content.
+    public static let noContent = HTTPResponse(status: 204)
+}
+
+/// A response body produced over time. The server asks `read` whenever the client can take more:
+/// bytes are sent; an empty array means "nothing yet" (the connection is parked until `wake` is
+/// called); nil ends the response.
+public protocol HTTPStream: AnyObject, Sendable {
+    func start(wake: @escaping @Sendable () -> Void)
+    func read(maximum: Int) -> [UInt8]?
+    /// The connection is gone.
+    func cancel()
 }

@@ -171,8 +171,16 @@ public final class HTTPServer: @unchecked Sendable {
         state.responded = true
         state.status = response.status
         state.route = response.route ?? "-"
-        let mhdResponse = response.body.withUnsafeBytes { raw in
-            MHD_create_response_from_buffer(raw.count, UnsafeMutableRawPointer(mutating: raw.baseAddress), .RESPMEM_MUST_COPY)
+        let mhdResponse: OpaquePointer?
+        if let stream = response.stream {
+            let context = StreamContext(stream: stream, connection: connection)
+            mhdResponse = MHD_create_response_from_callback(UInt64.max, 8192, streamReader,
+                                                            Unmanaged.passRetained(context).toOpaque(), streamFinished)
+            stream.start { [context] in context.wake() }
+        } else {
+            mhdResponse = response.body.withUnsafeBytes { raw in
+                MHD_create_response_from_buffer(raw.count, UnsafeMutableRawPointer(mutating: raw.baseAddress), .RESPMEM_MUST_COPY)
+            }
         }
         guard let mhdResponse else { return .NO }
         defer { MHD_destroy_response(mhdResponse) }
@@ -198,7 +206,7 @@ public final class HTTPServer: @unchecked Sendable {
     }
 
     fileprivate func library(message: String) {
-        log.debug("libmicrohttpd", [("message", message.trimmingCharacters())])
+        log.debug("libmicrohttpd", [("message", message.trimmingTrailingNewlines())])
     }
 
     fileprivate static func collect(_ box: UnsafeMutableRawPointer?, key: UnsafePointer<CChar>?, value: UnsafePointer<CChar>?, header: Bool) {
@@ -222,7 +230,7 @@ private func format3(_ value: Double) -> String {
 }
 
 private extension String {
-    func trimmingCharacters() -> String {
+    func trimmingTrailingNewlines() -> String {
         var text = Substring(self)
         while let last = text.last, last == "\n" || last == " " { text = text.dropLast() }
         return String(text)
@@ -250,6 +258,57 @@ private let collectHeader: MHD_KeyValueIterator = { box, _, key, value in
 private let collectQuery: MHD_KeyValueIterator = { box, _, key, value in
     HTTPServer.collect(box, key: key, value: value, header: false)
     return .YES
+}
+
+/// A streaming response's state: the stream, its connection, and whether MHD has parked it.
+/// Suspend (in the reader) and resume (from `wake`, any thread) happen under one lock, so a wake
+/// can never slip between "no data" and "suspended".
+private final class StreamContext: @unchecked Sendable {
+    let stream: any HTTPStream
+    let connection: OpaquePointer
+    private let lock = Lock()
+    private var suspended = false
+    private var finished = false
+
+    init(stream: any HTTPStream, connection: OpaquePointer) {
+        self.stream = stream
+        self.connection = connection
+    }
+
+    func read(into buffer: UnsafeMutablePointer<CChar>, maximum: Int) -> Int {
+        lock.withLock {
+            guard let bytes = stream.read(maximum: maximum) else { return -1 }
+            if bytes.isEmpty {
+                MHD_suspend_connection(connection)
+                suspended = true
+                return 0
+            }
+            bytes.withUnsafeBytes { raw in UnsafeMutableRawPointer(buffer).copyMemory(from: raw.baseAddress!, byteCount: raw.count) }
+            return bytes.count
+        }
+    }
+
+    func wake() {
+        lock.withLock {
+            guard suspended, !finished else { return }
+            suspended = false
+            MHD_resume_connection(connection)
+        }
+    }
+
+    func finish() {
+        lock.withLock { finished = true }
+        stream.cancel()
+    }
+}
+
+private let streamReader: MHD_ContentReaderCallback = { context, _, buffer, maximum in
+    let stream = Unmanaged<StreamContext>.fromOpaque(context!).takeUnretainedValue()
+    return stream.read(into: buffer!, maximum: maximum)
+}
+
+private let streamFinished: MHD_ContentReaderFreeCallback = { context in
+    Unmanaged<StreamContext>.fromOpaque(context!).takeRetainedValue().finish()
 }
 
 private let mhdLog: CMicroHTTPD_Logger = { context, message in

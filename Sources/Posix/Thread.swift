@@ -1,4 +1,4 @@
-// Thread: a plain pthread for tests that need real parallelism (a blocking call on the side).
+// Thread: a plain pthread, for work that blocks on its own (a ticker, a supervisor loop, a test's side call).
 import Glibc
 import Synchronization
 

@@ -1,0 +1,49 @@
+// ControlPlaneError: what a manager refuses, with the stable code clients see. HTTPAPI/Problem.swift
+// maps each case to its HTTP status; nothing else decides that.
+
+public enum ControlPlaneError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// No such resource (404).
+    case notFound(kind: String, name: String)
+    /// The name is already in use (409).
+    case nameTaken(kind: String, name: String)
+    /// The request conflicts with the current state, e.g. a VLAN still in use (409).
+    case conflict(code: String, message: String)
+    /// Well-formed but impossible, e.g. a port beyond the switch's size (422).
+    case unprocessable(code: String, message: String)
+    /// The worker that holds the observed state does not answer (503).
+    case workerUnavailable(name: String, reason: String)
+    /// A field broke a rule (400).
+    case invalidField(path: String, message: String)
+
+    public var code: String {
+        switch self {
+        case .notFound: return "not_found"
+        case .nameTaken: return "name_taken"
+        case .conflict(let code, _), .unprocessable(let code, _): return code
+        case .workerUnavailable: return "worker_unavailable"
+        case .invalidField: return "invalid_field"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .notFound(let kind, let name): return "there is no \(kind) named \(name)"
+        case .nameTaken(let kind, let name): return "a \(kind) named \(name) already exists"
+        case .conflict(_, let message), .unprocessable(_, let message): return message
+        case .workerUnavailable(let name, let reason): return "the worker of \(name) does not answer: \(reason)"
+        case .invalidField(_, let message): return message
+        }
+    }
+}
+
+/// Names of switches, cables, stacks and experiments.
+public enum ResourceName {
+    public static let rule = "a name of 1 to 63 characters: lowercase letters, digits and '-', starting with a letter or digit"
+
+    public static func isValid(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        guard (1...63).contains(bytes.count) else { return false }
+        func allowed(_ byte: UInt8) -> Bool { (0x61...0x7A).contains(byte) || (0x30...0x39).contains(byte) }
+        return allowed(bytes[0]) && bytes.dropFirst().allSatisfy { allowed($0) || $0 == 0x2D }
+    }
+}

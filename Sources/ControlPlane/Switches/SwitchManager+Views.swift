@@ -1,0 +1,34 @@
+// How a switch looks in the API: the spec (what was asked) composed with what the worker reports
+// (state, pid, uptime, ports in use, applied generation). Nothing observed is taken from the spec.
+import JSON
+import Posix
+
+extension SwitchManager {
+    /// Called with the lock held.
+    func view(_ handle: SupervisedSwitch) -> JSONObject {
+        let spec = handle.spec
+        var status: JSON?
+        if handle.lifecycle.state == .running { status = try? handle.client.call("status") }
+        return [
+            "name": JSON(spec.name),
+            "description": JSON(spec.description),
+            "ports": JSON(spec.ports),
+            "hub": JSON(spec.hub),
+            "mac_aging_s": JSON(spec.macAgingSeconds),
+            "socket_mode": JSON(SwitchSpec.octal(spec.socketMode)),
+            "socket_group": JSON(spec.socketGroup),
+            "plug_url": JSON("vde://" + handle.directory),
+            "qemu_nic": JSON("-nic vde,sock=" + handle.directory),
+            "state": JSON(status == nil && handle.lifecycle.state == .running ? "unresponsive" : handle.lifecycle.state.rawValue),
+            "pid": status?["pid"] ?? .null,
+            "uptime_s": status?["uptime_s"] ?? .null,
+            "ports_in_use": status?["active_ports"] ?? .null,
+            "restart_count": JSON(handle.lifecycle.restartCount),
+            "last_exit_reason": JSON(handle.lifecycle.lastExit?.description),
+            "failure": JSON(handle.lifecycle.failureReason),
+            "generation": JSON(spec.generation),
+            "applied_generation": status?["applied_generation"] ?? .null,
+            "created_at": JSON(spec.createdAt),
+        ]
+    }
+}

@@ -1,0 +1,232 @@
+// SwitchManager: the switches noun. Every mutation runs validate → one durable store write →
+// reconcile the worker → reply with what the worker reports. All state sits behind one lock, which
+// the supervisor thread (SwitchManager+Supervision.swift) takes too, so requests and restarts
+// never interleave on the same switch.
+import Glibc
+import JSON
+import Log
+import Posix
+import SwitchEngine
+
+public struct SwitchManagerConfiguration: Sendable {
+    /// Where switch directories go: `<run>/switches/<name>`.
+    public var runDirectory: String
+    /// The vsquare-switch executable.
+    public var switchBinary: String
+    /// Where worker logs go.
+    public var logDirectory: String
+
+    public init(runDirectory: String, switchBinary: String, logDirectory: String) {
+        self.runDirectory = runDirectory
+        self.switchBinary = switchBinary
+        self.logDirectory = logDirectory
+    }
+
+    var switchesDirectory: String { runDirectory + "/switches" }
+}
+
+public final class SwitchManager: @unchecked Sendable {
+    let configuration: SwitchManagerConfiguration
+    let store: Store
+    let events: EventBus
+    let log: Log
+    let lock = Lock()
+    var switches: [String: SupervisedSwitch] = [:]
+    var supervisorThread: pthread_t?
+    var stopping = false
+    /// Written to wake the supervisor thread (a pipe: [read, write]).
+    var wakePipe: [Int32] = [-1, -1]
+
+    /// Longest control directory path a VDE client can use (vde-wire.md §1.2).
+    static let maxDirectoryLength = 90
+
+    public init(configuration: SwitchManagerConfiguration, store: Store, events: EventBus, log: Log) {
+        self.configuration = configuration
+        self.store = store
+        self.events = events
+        self.log = log
+    }
+
+    func directory(for name: String) -> String { configuration.switchesDirectory + "/" + name }
+
+    func handle(_ name: String) throws(ControlPlaneError) -> SupervisedSwitch {
+        guard let handle = switches[name] else { throw .notFound(kind: "switch", name: name) }
+        return handle
+    }
+
+    // MARK: switches
+
+    /// Creates a switch: stored first, then its worker is started; replies with its observed state.
+    public func create(_ spec: SwitchSpec) throws -> JSONObject {
+        try lock.withLock {
+            guard switches[spec.name] == nil else { throw ControlPlaneError.nameTaken(kind: "switch", name: spec.name) }
+            let directory = directory(for: spec.name)
+            guard directory.utf8.count <= SwitchManager.maxDirectoryLength else {
+                throw ControlPlaneError.unprocessable(code: "path_too_long",
+                    message: "the switch directory \(directory) would be longer than \(SwitchManager.maxDirectoryLength) characters; use a shorter name or VSQUARE_RUN")
+            }
+            var stored = spec
+            stored.createdAt = Clock.rfc3339(Clock.wallSeconds())
+            try store.saveSwitch(stored)
+            let handle = SupervisedSwitch(spec: stored, directory: directory)
+            switches[spec.name] = handle
+            events.publish("switch.created", ["switch": JSON(spec.name)])
+            start(handle)
+            return view(handle)
+        }
+    }
+
+    public func list() -> [JSONObject] {
+        lock.withLock { switches.keys.sorted().map { view(switches[$0]!) } }
+    }
+
+    public func get(_ name: String) throws -> JSONObject {
+        try lock.withLock { view(try handle(name)) }
+    }
+
+    /// Changes a switch's spec with `body` (validated there), stores it, and reconciles the worker.
+    public func update(_ name: String, _ body: (inout SwitchSpec) throws -> Void) throws -> JSONObject {
+        try lock.withLock {
+            let handle = try handle(name)
+            try mutate(handle, body)
+            return view(handle)
+        }
+    }
+
+    /// Like `update`, without building the switch's view (callers reply with something else).
+    func modify(_ name: String, _ body: (inout SwitchSpec) throws -> Void) throws {
+        try lock.withLock { try mutate(try handle(name), body) }
+    }
+
+    /// Applies `body` to a copy of the spec; only if it succeeds is the result stored and applied.
+    func mutate(_ handle: SupervisedSwitch, _ body: (inout SwitchSpec) throws -> Void) throws {
+        var spec = handle.spec
+        try body(&spec)
+        guard spec != handle.spec else { return }
+        spec.generation += 1
+        try store.saveSwitch(spec)
+        handle.spec = spec
+        if handle.lifecycle.state == .running {
+            do {
+                try converge(handle)
+            } catch {
+                log.warning("could not apply the configuration", [("switch.name", handle.spec.name), ("error", String(describing: error))])
+            }
+        }
+    }
+
+    /// Stops the worker, removes its directory and forgets the switch.
+    public func delete(_ name: String) throws {
+        try lock.withLock {
+            let handle = try handle(name)
+            try store.deleteSwitch(name)
+            stop(handle)
+            switches[name] = nil
+            removeTree(handle.directory)
+            events.publish("switch.deleted", ["switch": JSON(name)])
+        }
+    }
+
+    /// Stops and starts the worker (clients are unplugged), whatever state it was in.
+    public func restart(_ name: String) throws -> JSONObject {
+        try lock.withLock {
+            let handle = try handle(name)
+            stop(handle)
+            handle.lifecycle.reset()
+            start(handle)
+            return view(handle)
+        }
+    }
+
+    // MARK: observed state, read from the worker
+
+    /// Runs `op` on the switch's worker; 503 if it is not running or does not answer.
+    public func ask(_ name: String, _ op: String, _ parameters: JSONObject = [:]) throws -> JSON {
+        let client: WorkerClient = try lock.withLock {
+            let handle = try handle(name)
+            guard handle.lifecycle.state == .running else {
+                throw ControlPlaneError.workerUnavailable(name: name, reason: "its worker is \(handle.lifecycle.state.rawValue)")
+            }
+            return handle.client
+        }
+        do {
+            return try client.call(op, parameters)
+        } catch .unavailable(let reason) {
+            throw ControlPlaneError.workerUnavailable(name: name, reason: reason)
+        } catch .rejected(let code, let message) {
+            throw ControlPlaneError.unprocessable(code: code, message: message)
+        }
+    }
+
+    /// The spec of `name` (a copy).
+    public func spec(_ name: String) throws -> SwitchSpec {
+        try lock.withLock { try handle(name).spec }
+    }
+
+    /// Names of every switch.
+    public var names: [String] { lock.withLock { switches.keys.sorted() } }
+
+    // MARK: ports and VLANs (desired state changes, then the worker)
+
+    public func setPort(_ name: String, _ port: Int, _ change: PortChange) throws {
+        try modify(name) { spec in
+            guard (0...spec.ports).contains(port) else {
+                throw ControlPlaneError.notFound(kind: "port", name: "\(port) on switch \(name)")
+            }
+            try spec.change { (engine: inout SwitchEngine) throws(SwitchEngineError) in try engine.setPort(port, change) }
+        }
+    }
+
+    public func createVLAN(_ name: String, _ vlan: Int, untagged: [Int], tagged: [Int]) throws {
+        try modify(name) { spec in
+            try spec.change { (engine: inout SwitchEngine) throws(SwitchEngineError) in
+                try engine.createVLAN(vlan)
+                if !untagged.isEmpty || !tagged.isEmpty { try engine.setVLANMembers(vlan, untagged: untagged, tagged: tagged) }
+            }
+        }
+    }
+
+    public func setVLAN(_ name: String, _ vlan: Int, untagged: [Int], tagged: [Int]) throws {
+        try modify(name) { spec in
+            guard spec.vlans.contains(VLANID(vlan)) else { throw ControlPlaneError.notFound(kind: "VLAN", name: "\(vlan) on switch \(name)") }
+            try spec.change { (engine: inout SwitchEngine) throws(SwitchEngineError) in
+                try engine.setVLANMembers(vlan, untagged: untagged, tagged: tagged)
+            }
+        }
+    }
+
+    public func deleteVLAN(_ name: String, _ vlan: Int) throws {
+        try modify(name) { spec in
+            guard spec.vlans.contains(VLANID(vlan)) else { throw ControlPlaneError.notFound(kind: "VLAN", name: "\(vlan) on switch \(name)") }
+            try spec.change { (engine: inout SwitchEngine) throws(SwitchEngineError) in try engine.deleteVLAN(vlan) }
+        }
+    }
+
+    /// The VLAN's members according to the spec (a VLAN is configuration, not traffic).
+    public func vlan(_ name: String, _ vlan: Int) throws -> JSON {
+        let spec = try self.spec(name)
+        guard spec.vlans.contains(VLANID(vlan)) else { throw ControlPlaneError.notFound(kind: "VLAN", name: "\(vlan) on switch \(name)") }
+        return SwitchManager.vlanJSON(spec.makeEngine(), VLANID(vlan))
+    }
+
+    public func vlans(_ name: String) throws -> [JSON] {
+        let spec = try self.spec(name)
+        let engine = spec.makeEngine()
+        return spec.vlans.sorted().map { SwitchManager.vlanJSON(engine, $0) }
+    }
+
+    static func vlanJSON(_ engine: SwitchEngine, _ vlan: VLANID) -> JSON {
+        let members = engine.members(of: vlan)
+        return ["vid": JSON(Int(vlan)), "untagged": JSON(members.filter { !$0.tagged }.map { JSON($0.port) }),
+                "tagged": JSON(members.filter(\.tagged).map { JSON($0.port) })]
+    }
+}
+
+/// Removes a directory tree we own (a switch's control directory).
+func removeTree(_ path: String) {
+    for name in FileSystem.listDirectory(path) ?? [] {
+        let child = path + "/" + name
+        if FileSystem.isDirectory(child) { removeTree(child) } else { unlink(child) }
+    }
+    rmdir(path)
+}

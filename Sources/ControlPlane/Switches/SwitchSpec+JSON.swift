@@ -1,0 +1,48 @@
+// SwitchSpec to and from JSON: the store's encoding (everything) and the octal mode text.
+import JSON
+import SwitchEngine
+
+extension SwitchSpec {
+    /// The store's encoding of a spec.
+    public var storedJSON: JSON {
+        [
+            "name": JSON(name), "description": JSON(description), "ports": JSON(ports), "hub": JSON(hub),
+            "mac_aging_s": JSON(macAgingSeconds), "socket_mode": JSON(SwitchSpec.octal(socketMode)),
+            "socket_group": JSON(socketGroup), "vlans": JSON(vlans.sorted().map { JSON(Int($0)) }),
+            "port_settings": JSON(portSettings.sorted { $0.key < $1.key }.map { port, setting in
+                ["port": JSON(port), "enabled": JSON(setting.enabled),
+                 "untagged_vlan": setting.untaggedVLAN.map { JSON(Int($0)) } ?? .null,
+                 "tagged_vlans": JSON(setting.taggedVLANs.sorted().map { JSON(Int($0)) })] as JSON
+            }),
+            "generation": JSON(generation), "created_at": JSON(createdAt),
+        ]
+    }
+
+    /// Decodes the store's encoding; nil if it is not one.
+    public init?(stored json: JSON) {
+        guard let name = json["name"]?.stringValue else { return nil }
+        self.init(name: name)
+        description = json["description"]?.stringValue ?? ""
+        ports = json["ports"]?.intValue ?? 32
+        hub = json["hub"]?.boolValue ?? false
+        macAgingSeconds = json["mac_aging_s"]?.intValue ?? 300
+        socketMode = json["socket_mode"]?.stringValue.flatMap { UInt32($0, radix: 8) } ?? 0o600
+        socketGroup = json["socket_group"]?.stringValue
+        vlans = Set((json["vlans"]?.arrayValue ?? [1]).compactMap { $0.intValue.map { VLANID($0) } })
+        for item in json["port_settings"]?.arrayValue ?? [] {
+            guard let port = item["port"]?.intValue else { continue }
+            portSettings[port] = PortSetting(
+                enabled: item["enabled"]?.boolValue ?? true,
+                untaggedVLAN: item["untagged_vlan"]?.intValue.map { VLANID($0) },
+                taggedVLANs: Set((item["tagged_vlans"]?.arrayValue ?? []).compactMap { $0.intValue.map { VLANID($0) } }))
+        }
+        generation = json["generation"]?.intValue ?? 1
+        createdAt = json["created_at"]?.stringValue ?? ""
+    }
+
+    /// `0o660` as "0660".
+    public static func octal(_ mode: UInt32) -> String {
+        let text = String(mode, radix: 8)
+        return String(repeating: "0", count: max(0, 4 - text.count)) + text
+    }
+}

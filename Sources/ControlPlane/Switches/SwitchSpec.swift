@@ -1,0 +1,88 @@
+// SwitchSpec: what a user asked a switch to be — size, mode, aging, socket permissions, VLANs and
+// per-port settings. This is the desired state kept in the store; the worker holds what is true.
+// Port and VLAN changes are validated by applying them to a SwitchEngine built from the spec, so
+// the control plane and the worker enforce exactly the same rules.
+import SwitchEngine
+
+public struct PortSetting: Equatable, Sendable {
+    public var enabled = true
+    public var untaggedVLAN: VLANID? = 1
+    public var taggedVLANs: Set<VLANID> = []
+
+    public init(enabled: Bool = true, untaggedVLAN: VLANID? = 1, taggedVLANs: Set<VLANID> = []) {
+        self.enabled = enabled
+        self.untaggedVLAN = untaggedVLAN
+        self.taggedVLANs = taggedVLANs
+    }
+
+    public static let standard = PortSetting()
+}
+
+public struct SwitchSpec: Equatable, Sendable {
+    public var name: String
+    public var description = ""
+    public var ports = 32
+    public var hub = false
+    public var macAgingSeconds = 300
+    /// Mode of the VDE sockets (vde_switch's `-m`).
+    public var socketMode: UInt32 = 0o600
+    public var socketGroup: String?
+    /// VLANs beyond VLAN 1, which always exists.
+    public var vlans: Set<VLANID> = [1]
+    /// Ports whose settings differ from the standard ones.
+    public var portSettings: [Int: PortSetting] = [:]
+    /// Bumped on every change; the worker reports the one it applied.
+    public var generation = 1
+    public var createdAt = ""
+
+    public init(name: String) { self.name = name }
+
+    /// An engine configured as this spec says (no ports plugged in): the rules' single source.
+    public func makeEngine() -> SwitchEngine {
+        var configuration = SwitchEngineConfiguration()
+        configuration.hub = hub
+        configuration.macAgingSeconds = macAgingSeconds
+        var engine = SwitchEngine(portCount: ports, configuration: configuration)
+        for vlan in vlans.sorted() where vlan != 1 { try? engine.createVLAN(Int(vlan)) }
+        for (port, setting) in portSettings.sorted(by: { $0.key < $1.key }) {
+            try? engine.setPort(port, PortChange(enabled: setting.enabled, untaggedVLAN: .some(setting.untaggedVLAN),
+                                                 taggedVLANs: setting.taggedVLANs))
+        }
+        return engine
+    }
+
+    /// Takes VLANs and port settings back from an engine after a change was applied to it.
+    public mutating func adopt(_ engine: SwitchEngine) {
+        vlans = engine.vlans
+        portSettings = [:]
+        for (port, state) in engine.ports.enumerated() {
+            let setting = PortSetting(enabled: state.enabled, untaggedVLAN: state.untaggedVLAN, taggedVLANs: state.taggedVLANs)
+            if setting != .standard { portSettings[port] = setting }
+        }
+    }
+
+    /// Applies a change through the engine's rules; on error nothing changes.
+    public mutating func change(_ body: (inout SwitchEngine) throws(SwitchEngineError) -> Void) throws(ControlPlaneError) {
+        var engine = makeEngine()
+        do {
+            try body(&engine)
+        } catch {
+            throw ControlPlaneError(error)
+        }
+        adopt(engine)
+    }
+
+    public func setting(of port: Int) -> PortSetting { portSettings[port] ?? .standard }
+}
+
+extension ControlPlaneError {
+    /// The same rule broken in the engine or the worker, with its HTTP meaning.
+    public init(_ error: SwitchEngineError) {
+        switch error {
+        case .noSuchPort, .noSuchVLAN: self = .unprocessable(code: "unprocessable", message: error.description)
+        case .vlanExists: self = .conflict(code: "vlan_exists", message: error.description)
+        case .vlanInUse: self = .conflict(code: "vlan_in_use", message: error.description)
+        case .invalidVLAN, .invalid: self = .unprocessable(code: "unprocessable", message: error.description)
+        }
+    }
+}

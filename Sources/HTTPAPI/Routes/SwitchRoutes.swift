@@ -1,0 +1,66 @@
+// /v1/switches: create, list, read, change, delete and restart switches. Handlers parse, call the
+// SwitchManager and encode; the manager validates against the engine's rules and owns the workers.
+import ControlPlane
+import JSON
+import SwitchEngine
+
+public enum SwitchRoutes {
+    public static func register(on router: inout RouterBuilder, switches: SwitchManager) {
+        router.add("POST", "/v1/switches") { request in
+            .json(.object(try switches.create(try parseCreate(request.json()))), status: 201)
+        }
+        router.add("GET", "/v1/switches") { _ in
+            .json(["switches": JSON(switches.list().map(JSON.object))])
+        }
+        router.add("GET", "/v1/switches/{name}") { request in
+            .json(.object(try switches.get(try request.resourceName("name", kind: "switch"))))
+        }
+        router.add("PATCH", "/v1/switches/{name}") { request in
+            let name = try request.resourceName("name", kind: "switch")
+            var reader = try JSONReader(try request.json())
+            let description = try reader.optionalString("description")
+            let hub = reader.contains("hub") ? try reader.bool("hub") : nil
+            let aging = try reader.optionalInt("mac_aging_s", in: 1...1_000_000)
+            for fixed in ["name", "ports", "socket_mode", "socket_group"] where reader.contains(fixed) {
+                throw ControlPlaneError.unprocessable(code: "unprocessable",
+                    message: "`\(fixed)` cannot be changed on a running switch; delete it and create it again")
+            }
+            try reader.finish()
+            return .json(.object(try switches.update(name) { spec in
+                if let description { spec.description = try checkedDescription(description) }
+                if let hub { spec.hub = hub }
+                if let aging { spec.macAgingSeconds = aging }
+            }))
+        }
+        router.add("DELETE", "/v1/switches/{name}") { request in
+            try switches.delete(try request.resourceName("name", kind: "switch"))
+            return .noContent
+        }
+        router.add("POST", "/v1/switches/{name}/restart") { request in
+            .json(.object(try switches.restart(try request.resourceName("name", kind: "switch"))))
+        }
+    }
+
+    static func parseCreate(_ body: JSON) throws -> SwitchSpec {
+        var reader = try JSONReader(body)
+        let name = try reader.string("name", matching: ResourceName.isValid, ruleText: ResourceName.rule)
+        var spec = SwitchSpec(name: name)
+        spec.description = try checkedDescription(try reader.string("description", default: ""))
+        spec.ports = try reader.int("ports", in: 1...4096, default: 32)
+        spec.hub = try reader.bool("hub", default: false)
+        spec.macAgingSeconds = try reader.int("mac_aging_s", in: 1...1_000_000, default: 300)
+        let mode = try reader.string("socket_mode", default: "0600")
+        guard let parsed = UInt32(mode, radix: 8), parsed <= 0o777 else {
+            throw JSONFieldError(path: "socket_mode", rule: "must be an octal mode such as \"0660\", not \(mode)")
+        }
+        spec.socketMode = parsed
+        spec.socketGroup = try reader.optionalString("socket_group")
+        try reader.finish()
+        return spec
+    }
+
+    static func checkedDescription(_ text: String) throws(JSONFieldError) -> String {
+        guard text.count <= 1024 else { throw JSONFieldError(path: "description", rule: "must be at most 1024 characters") }
+        return text
+    }
+}
