@@ -22,9 +22,14 @@ public enum FileSystem {
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, Int(info.st_size) <= limit else { return nil }
-        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
+        // Read to end of file: the size is only a hint (files under /proc report 0).
+        var bytes = [UInt8](repeating: 0, count: max(Int(info.st_size), 4096))
         var offset = 0
-        while offset < bytes.count {
+        while true {
+            if offset == bytes.count {
+                guard bytes.count < limit else { return nil }
+                bytes += [UInt8](repeating: 0, count: bytes.count)
+            }
             let count = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + offset, $0.count - offset) }
             if count < 0 && errno == EINTR { continue }
             guard count > 0 else { break }

@@ -57,7 +57,20 @@ public final class DaemonProcess: @unchecked Sendable {
         self.address = address
     }
 
+    /// Kills vsquared. Its workers outlive it by design; they go when the TempDirectory they run
+    /// from is removed (so a test that restarts vsquared over the same directory keeps them).
     deinit { process.stop(signal: SIGKILL, graceSeconds: 0) }
+
+    /// Pids of vsquare-switch workers whose command line mentions `path`.
+    public static func workerPIDs(under path: String) -> [Int32] {
+        TempDirectory.processes(mentioning: path).filter { pid in
+            FileSystem.readFile("/proc/\(pid)/cmdline").map { String(decoding: $0, as: UTF8.self).contains("vsquare-switch") } ?? false
+        }
+    }
+
+    public static func killWorkers(under path: String) {
+        for pid in workerPIDs(under: path) { kill(pid, SIGKILL) }
+    }
 
     /// The log written so far.
     public var log: String {
