@@ -62,6 +62,16 @@ extension DaemonProcess {
         #expect(list.count == 1 && list[0]["ports_in_use"] == 2)
         #expect(try daemon.client.request("DELETE", "/v1/switches/lab1/macs").json()["flushed"] == 2)
         #expect(try daemon.json("/v1/switches/lab1/macs")["count"] == 0)
+
+        // Kicking a port over HTTP makes vde_plug exit; a restart unplugs the rest and comes back.
+        let port = try daemon.json("/v1/switches/lab1/ports")["ports"]!.arrayValue!.first {
+            $0["endpoints"]?[0]?["description"]?.stringValue?.hasPrefix("vdeplug:") == true
+        }!["port"]!.intValue!
+        #expect(try daemon.client.request("DELETE", "/v1/switches/lab1/ports/\(port)").json()["kicked"] == 1)
+        #expect(a.process.wait(timeoutSeconds: 5) == .exited(0))
+        let restarted = try daemon.client.request("POST", "/v1/switches/lab1/restart").json()
+        #expect(restarted["state"] == "running")
+        #expect(restarted["ports_in_use"] == 0)
     }
 
     @Test func vlanIsolationConfiguredOverHTTPHolds() throws {

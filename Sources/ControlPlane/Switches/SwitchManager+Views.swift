@@ -3,9 +3,24 @@
 import JSON
 import Posix
 
+/// What a view needs from a switch, copied under the lock so the worker can be asked without it.
+struct SwitchSnapshot {
+    let spec: SwitchSpec
+    let lifecycle: WorkerLifecycle
+    let directory: String
+    let client: WorkerClient
+}
+
 extension SwitchManager {
-    /// Called with the lock held.
-    func view(_ handle: SupervisedSwitch) -> JSONObject {
+    /// Called with the lock held (a mutation replying with the state it produced).
+    func view(_ handle: SupervisedSwitch) -> JSONObject { view(snapshot(handle)) }
+
+    func snapshot(_ handle: SupervisedSwitch) -> SwitchSnapshot {
+        SwitchSnapshot(spec: handle.spec, lifecycle: handle.lifecycle, directory: handle.directory, client: handle.client)
+    }
+
+    /// Composes the view, asking the worker for `status`; needs no lock.
+    func view(_ handle: SwitchSnapshot) -> JSONObject {
         let spec = handle.spec
         var status: JSON?
         if handle.lifecycle.state == .running { status = try? handle.client.call("status") }

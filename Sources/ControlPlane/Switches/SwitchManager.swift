@@ -76,12 +76,13 @@ public final class SwitchManager: @unchecked Sendable {
         }
     }
 
+    /// Every switch; workers are asked for their status outside the lock.
     public func list() -> [JSONObject] {
-        lock.withLock { switches.keys.sorted().map { view(switches[$0]!) } }
+        lock.withLock { switches.keys.sorted().map { snapshot(switches[$0]!) } }.map(view)
     }
 
     public func get(_ name: String) throws -> JSONObject {
-        try lock.withLock { view(try handle(name)) }
+        view(try lock.withLock { snapshot(try handle(name)) })
     }
 
     /// Changes a switch's spec with `body` (validated there), stores it, and reconciles the worker.
