@@ -89,3 +89,8 @@ extension FileSystem {
         return group.pointee.gr_gid
     }
 }
+
+/// Writes `text` to a descriptor (1 stdout, 2 stderr) in one call, without stdio buffering.
+public func writeText(_ text: String, to fd: Int32) {
+    _ = text.withCString { Glibc.write(fd, $0, strlen($0)) }
+}

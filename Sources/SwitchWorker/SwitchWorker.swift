@@ -223,9 +223,7 @@ public final class SwitchWorker {
                 stats.dataSocketErrors += 1
                 return
             }
-            if counts {
-                for index in 0..<sent { engine.recordTransmit(port: endpoint.port, bytes: batch.length(index)) }
-            }
+            if counts { recordSent(batch, sent, port: endpoint.port) }
         }
         guard sent < batch.count else { return }
         var dropped = 0
@@ -251,14 +249,17 @@ public final class SwitchWorker {
                 endpoint.backlog.removeAll()
                 break
             }
-            if counts {
-                for index in 0..<sent { engine.recordTransmit(port: endpoint.port, bytes: drainBatch.length(index)) }
-            }
+            if counts { recordSent(drainBatch, sent, port: endpoint.port) }
             endpoint.backlog.removeFirst(sent)
             if sent < drainBatch.count { break }
         }
         drainBatch.reset()
         setWriteInterest(endpoint, !endpoint.backlog.isEmpty)
+    }
+
+    /// Counts the first `count` messages of `batch` as transmitted on `port`.
+    private func recordSent(_ batch: SendBatch, _ count: Int, port: Int) {
+        for index in 0..<count { engine.recordTransmit(port: port, bytes: batch.length(index)) }
     }
 
     private func setWriteInterest(_ endpoint: Endpoint, _ wanted: Bool) {

@@ -6,24 +6,20 @@ import Log
 import Posix
 import SwitchWorker
 
-func writeOut(_ text: String, fd: Int32) {
-    _ = text.withCString { write(fd, $0, strlen($0)) }
-}
-
 let options: SwitchOptions
 do {
     switch try SwitchOptions.parse(Array(CommandLine.arguments.dropFirst())) {
     case .help:
-        writeOut(SwitchOptions.usage + "\n", fd: 1)
+        writeText(SwitchOptions.usage + "\n", to: 1)
         exit(0)
     case .version:
-        writeOut("vsquare-switch \(VSquareSwitchVersion.current)\n", fd: 1)
+        writeText("vsquare-switch \(VSquareSwitchVersion.current)\n", to: 1)
         exit(0)
     case .run(let parsed):
         options = parsed
     }
 } catch {
-    writeOut("vsquare-switch: \(error.description)\nTry 'vsquare-switch --help' for more information.\n", fd: 2)
+    writeText("vsquare-switch: \(error.description)\nTry 'vsquare-switch --help' for more information.\n", to: 2)
     exit(64)
 }
 

@@ -7,26 +7,22 @@ import JSON
 import Log
 import Posix
 
-func writeOut(_ text: String, fd: Int32) {
-    _ = text.withCString { write(fd, $0, strlen($0)) }
-}
-
 let command: DaemonConfig.Command
 do {
     command = try DaemonConfig.parse(arguments: Array(CommandLine.arguments.dropFirst()),
                                      environment: Environment.current(), uid: getuid())
 } catch {
-    writeOut("vsquared: \(error.description)\nTry 'vsquared --help' for more information.\n", fd: 2)
+    writeText("vsquared: \(error.description)\nTry 'vsquared --help' for more information.\n", to: 2)
     exit(64)
 }
 
 let config: DaemonConfig
 switch command {
 case .help:
-    writeOut(DaemonConfig.usage + "\n", fd: 1)
+    writeText(DaemonConfig.usage + "\n", to: 1)
     exit(0)
 case .version:
-    writeOut("vsquared \(VSquareVersion.current)\n", fd: 1)
+    writeText("vsquared \(VSquareVersion.current)\n", to: 1)
     exit(0)
 case .serve(let parsed):
     config = parsed
@@ -57,7 +53,7 @@ if staticFiles == nil { log.warning("no dashboard directory; / answers 404", [("
 var tokens: Set<String> = []
 if let file = config.tokensFile {
     guard let loaded = Authenticator.loadTokens(file), !loaded.isEmpty else {
-        writeOut("vsquared: no tokens could be read from \(file)\n", fd: 2)
+        writeText("vsquared: no tokens could be read from \(file)\n", to: 2)
         exit(64)
     }
     tokens = loaded
@@ -95,7 +91,7 @@ do {
 
 log.info("serving", [("listen", server.address.description), ("home", config.home), ("run", config.run),
                      ("version", VSquareVersion.current), ("auth", tokens.isEmpty ? "off" : "bearer")])
-writeOut("vsquared: serving http://\(server.address)/\n", fd: 1)
+writeText("vsquared: serving http://\(server.address)/\n", to: 1)
 
 let received = Signals.wait(for: stopSignals)
 log.info("shutting down", [("signal", String(received)), ("http.in_flight", String(server.inFlightCount))])

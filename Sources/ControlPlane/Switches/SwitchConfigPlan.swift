@@ -41,10 +41,7 @@ public struct ObservedSwitchConfig: Equatable, Sendable {
         var observed: [Int: PortSetting] = [:]
         for port in ports["ports"]?.arrayValue ?? [] {
             guard let number = port["port"]?.intValue else { continue }
-            observed[number] = PortSetting(
-                enabled: port["enabled"]?.boolValue ?? true,
-                untaggedVLAN: port["untagged_vlan"]?.intValue.map { VLANID($0) },
-                taggedVLANs: Set((port["tagged_vlans"]?.arrayValue ?? []).compactMap { $0.intValue.map { VLANID($0) } }))
+            observed[number] = PortSetting(json: port)
         }
         self.ports = observed
     }
@@ -61,11 +58,7 @@ public enum SwitchConfigPlan {
             let wanted = spec.setting(of: port)
             let have = observed.ports[port] ?? .standard
             guard wanted != have else { continue }
-            ops.append(WorkerOp("port.set", [
-                "port": JSON(port), "enabled": JSON(wanted.enabled),
-                "untagged_vlan": wanted.untaggedVLAN.map { JSON(Int($0)) } ?? .null,
-                "tagged_vlans": JSON(wanted.taggedVLANs.sorted().map { JSON(Int($0)) }),
-            ]))
+            ops.append(WorkerOp("port.set", wanted.json(port: port)))
         }
         for vlan in observed.vlans.subtracting(spec.vlans).sorted() {
             ops.append(WorkerOp("vlan.delete", ["vlan": JSON(Int(vlan))]))

@@ -9,11 +9,7 @@ extension SwitchSpec {
             "name": JSON(name), "description": JSON(description), "ports": JSON(ports), "hub": JSON(hub),
             "mac_aging_s": JSON(macAgingSeconds), "socket_mode": JSON(SwitchSpec.octal(socketMode)),
             "socket_group": JSON(socketGroup), "vlans": JSON(vlans.sorted().map { JSON(Int($0)) }),
-            "port_settings": JSON(portSettings.sorted { $0.key < $1.key }.map { port, setting in
-                ["port": JSON(port), "enabled": JSON(setting.enabled),
-                 "untagged_vlan": setting.untaggedVLAN.map { JSON(Int($0)) } ?? .null,
-                 "tagged_vlans": JSON(setting.taggedVLANs.sorted().map { JSON(Int($0)) })] as JSON
-            }),
+            "port_settings": JSON(portSettings.sorted { $0.key < $1.key }.map { port, setting in .object(setting.json(port: port)) }),
             "generation": JSON(generation), "created_at": JSON(createdAt),
         ]
     }
@@ -31,10 +27,7 @@ extension SwitchSpec {
         vlans = Set((json["vlans"]?.arrayValue ?? [1]).compactMap { $0.intValue.map { VLANID($0) } })
         for item in json["port_settings"]?.arrayValue ?? [] {
             guard let port = item["port"]?.intValue else { continue }
-            portSettings[port] = PortSetting(
-                enabled: item["enabled"]?.boolValue ?? true,
-                untaggedVLAN: item["untagged_vlan"]?.intValue.map { VLANID($0) },
-                taggedVLANs: Set((item["tagged_vlans"]?.arrayValue ?? []).compactMap { $0.intValue.map { VLANID($0) } }))
+            portSettings[port] = PortSetting(json: item)
         }
         generation = json["generation"]?.intValue ?? 1
         createdAt = json["created_at"]?.stringValue ?? ""
@@ -44,5 +37,21 @@ extension SwitchSpec {
     public static func octal(_ mode: UInt32) -> String {
         let text = String(mode, radix: 8)
         return String(repeating: "0", count: max(0, 4 - text.count)) + text
+    }
+}
+
+extension PortSetting {
+    /// `{port, enabled, untagged_vlan, tagged_vlans}`: the store's shape, the worker's `port.set`
+    /// parameters and the fields of the worker's `ports` reply alike.
+    public func json(port: Int) -> JSONObject {
+        ["port": JSON(port), "enabled": JSON(enabled), "untagged_vlan": untaggedVLAN.map { JSON(Int($0)) } ?? .null,
+         "tagged_vlans": JSON(taggedVLANs.sorted().map { JSON(Int($0)) })]
+    }
+
+    /// Reads those fields (missing ones take the standard values, except a missing untagged VLAN).
+    public init(json: JSON) {
+        self.init(enabled: json["enabled"]?.boolValue ?? true,
+                  untaggedVLAN: json["untagged_vlan"]?.intValue.map { VLANID($0) },
+                  taggedVLANs: Set((json["tagged_vlans"]?.arrayValue ?? []).compactMap { $0.intValue.map { VLANID($0) } }))
     }
 }
