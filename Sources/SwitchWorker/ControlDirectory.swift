@@ -78,23 +78,6 @@ struct ControlDirectory {
         }
     }
 
-    /// Binds the JSON control socket (a stale one replaced, a live one refused).
-    static func listenControl(_ path: String, mode: UInt32) throws -> Socket {
-        if FileSystem.exists(path) {
-            if let probe = try? Socket(family: AF_UNIX, type: Int32(SOCK_STREAM.rawValue)), (try? probe.connect(.unix(path: path))) != nil {
-                throw SwitchStartError.anotherSwitch(path)
-            }
-            unlink(path)
-        }
-        do {
-            let socket = try Socket.listenUnix(path)
-            chmod(path, mode_t(mode))
-            return socket
-        } catch let error as Errno {
-            throw SwitchStartError.socket(path, error)
-        }
-    }
-
     /// A non-blocking datagram socket connected to the client at `clientPath` and bound to
     /// `DIR/NNN.F`, with vde_switch's ownership rules (§1.2): as root, owned by the client's uid
     /// and mode & 0700; otherwise mode as configured.

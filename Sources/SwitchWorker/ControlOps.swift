@@ -1,20 +1,18 @@
-// ControlOps: the registry of control-socket ops. Each file next to this one registers the ops of
+// ControlOps: this worker's control-socket ops (ControlServer runs them). Each file next to this one registers the ops of
 // one noun (PortOps, VLANOps, MACOps, SwitchOps), as OVS registers unixctl commands beside their
 // code. A handler reads its parameters from the request and returns the reply's fields.
 import JSON
+import SwitchEngine
+import WorkerControl
 
-struct ControlOp: Sendable {
-    let name: String
-    /// The parameters, as `help` shows them.
-    let parameters: String
-    let summary: String
-    let handler: @Sendable (SwitchWorker, inout JSONReader) throws -> JSONObject
-}
+typealias SwitchOp = ControlOp<SwitchWorker>
 
 enum ControlOps {
-    static let all: [ControlOp] = SwitchOps.ops + PortOps.ops + VLANOps.ops + MACOps.ops
-    static let registry: [String: ControlOp] = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
+    static let all: [SwitchOp] = SwitchOps.ops + PortOps.ops + VLANOps.ops + MACOps.ops
 }
+
+/// The engine's rule violations carry their control-protocol code.
+extension SwitchEngineError: ControlCodedError {}
 
 extension JSONReader {
     /// A port number that exists on this switch (0 is the management port).

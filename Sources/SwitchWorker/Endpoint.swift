@@ -2,6 +2,7 @@
 // socket, connected to the client's. Several endpoints may share a port (same user, same port
 // number asked for); frames to the port go to each of them.
 import Posix
+import WorkerControl
 
 final class Endpoint {
     let slot: Int
@@ -40,7 +41,7 @@ final class Endpoint {
         backlog = OutputQueue(capacity: queueFrames)
     }
 
-    func token(_ kind: TokenKind) -> UInt64 { Token(kind: kind, slot: slot, generation: generation).raw }
+    func token(_ kind: TokenKind) -> UInt64 { Token(kind, slot: slot, generation: generation).raw }
 }
 
 /// A ctl connection that has not finished its handshake yet.

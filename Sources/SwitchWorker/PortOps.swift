@@ -1,10 +1,11 @@
 // Port ops: `ports` (state, endpoints, VLANs, counters), `port.set` and `port.kick`.
 import JSON
+import WorkerControl
 import SwitchEngine
 
 enum PortOps {
-    static let ops: [ControlOp] = [
-        ControlOp(name: "ports", parameters: "{port?, all?}",
+    static let ops: [SwitchOp] = [
+        SwitchOp(name: "ports", parameters: "{port?, all?}",
                   summary: "ports that are plugged in or configured (all: every port; port: just one)") { worker, reader in
             let only = try reader.optionalPort("port", on: worker)
             let all = try reader.bool("all", default: false)
@@ -13,7 +14,7 @@ enum PortOps {
             }
             return ["ports": JSON(numbers.map { worker.portJSON($0) })]
         },
-        ControlOp(name: "port.set", parameters: "{port, enabled?, allocatable?, untagged_vlan? (null: none), tagged_vlans?}",
+        SwitchOp(name: "port.set", parameters: "{port, enabled?, allocatable?, untagged_vlan? (null: none), tagged_vlans?}",
                   summary: "change a port's settings; the port's MAC entries are flushed if its VLANs change") { worker, reader in
             let port = try reader.port("port", on: worker)
             var change = PortChange()
@@ -30,7 +31,7 @@ enum PortOps {
             try worker.engine.setPort(port, change)
             return ["port": worker.portJSON(port)]
         },
-        ControlOp(name: "port.kick", parameters: "{port}", summary: "unplug every client on a port (they see their ctl stream close)") { worker, reader in
+        SwitchOp(name: "port.kick", parameters: "{port}", summary: "unplug every client on a port (they see their ctl stream close)") { worker, reader in
             let port = try reader.port("port", on: worker)
             return ["port": JSON(port), "kicked": JSON(worker.kick(port: port))]
         },

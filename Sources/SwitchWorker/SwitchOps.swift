@@ -2,6 +2,7 @@
 // `counters`, `trace` and `shutdown`.
 import Glibc
 import JSON
+import WorkerControl
 import Posix
 import SwitchEngine
 
@@ -12,20 +13,20 @@ public enum VSquareSwitchVersion {
 }
 
 enum SwitchOps {
-    static let ops: [ControlOp] = [
-        ControlOp(name: "help", parameters: "{}", summary: "every op with its parameters") { _, _ in
-            ["ops": JSON(ControlOps.all.map { ["op": JSON($0.name), "params": JSON($0.parameters), "summary": JSON($0.summary)] })]
+    static let ops: [SwitchOp] = [
+        SwitchOp(name: "help", parameters: "{}", summary: "every op with its parameters") { worker, _ in
+            worker.control.helpReply()
         },
-        ControlOp(name: "version", parameters: "{}", summary: "software and protocol versions") { _, _ in
+        SwitchOp(name: "version", parameters: "{}", summary: "software and protocol versions") { _, _ in
             ["version": JSON(VSquareSwitchVersion.current), "protocol": JSON(VSquareSwitchVersion.protocolVersion)]
         },
-        ControlOp(name: "status", parameters: "{}", summary: "identity, uptime and what is plugged in") { worker, _ in
+        SwitchOp(name: "status", parameters: "{}", summary: "identity, uptime and what is plugged in") { worker, _ in
             worker.statusJSON()
         },
-        ControlOp(name: "config.get", parameters: "{}", summary: "switch settings") { worker, _ in
+        SwitchOp(name: "config.get", parameters: "{}", summary: "switch settings") { worker, _ in
             worker.configJSON()
         },
-        ControlOp(name: "config.set", parameters: "{hub?, mac_aging_s?, mac_table_capacity?, max_frame_size?, generation?}",
+        SwitchOp(name: "config.set", parameters: "{hub?, mac_aging_s?, mac_table_capacity?, max_frame_size?, generation?}",
                   summary: "change switch settings; generation records which desired state was applied") { worker, reader in
             let hub = reader.contains("hub") ? try reader.bool("hub") : nil
             let aging = try reader.optionalInt("mac_aging_s", in: 1...1_000_000)
@@ -44,15 +45,15 @@ enum SwitchOps {
             if let generation { worker.appliedGeneration = Int64(generation) }
             return worker.configJSON()
         },
-        ControlOp(name: "counters", parameters: "{}", summary: "per-port counters, totals, MAC table and handshake tallies") { worker, _ in
+        SwitchOp(name: "counters", parameters: "{}", summary: "per-port counters, totals, MAC table and handshake tallies") { worker, _ in
             worker.countersReport()
         },
-        ControlOp(name: "counters.reset", parameters: "{port?}", summary: "zero the counters of one port or all") { worker, reader in
+        SwitchOp(name: "counters.reset", parameters: "{port?}", summary: "zero the counters of one port or all") { worker, reader in
             let port = try reader.optionalPort("port", on: worker)
             worker.engine.resetCounters(port: port)
             return [:]
         },
-        ControlOp(name: "trace", parameters: "{port, frame: hex}",
+        SwitchOp(name: "trace", parameters: "{port, frame: hex}",
                   summary: "what the switch would do with this frame arriving on this port (changes nothing)") { worker, reader in
             let port = try reader.port("port", on: worker)
             let hex = try reader.string("frame")
@@ -63,7 +64,7 @@ enum SwitchOps {
             let decision = worker.engine.receive(&frame, from: port, now: Clock.monotonicNanoseconds(), learn: false)
             return worker.traceJSON(decision, from: port)
         },
-        ControlOp(name: "shutdown", parameters: "{}", summary: "unplug every client and exit") { worker, _ in
+        SwitchOp(name: "shutdown", parameters: "{}", summary: "unplug every client and exit") { worker, _ in
             worker.running = false
             return [:]
         },
@@ -126,7 +127,7 @@ extension SwitchWorker {
                           "moved": JSON(table.totals.moved), "expired": JSON(table.totals.expired), "refused": JSON(table.totals.refused)],
             "handshakes": ["accepted": JSON(stats.handshakesAccepted), "refused": JSON(stats.handshakesRefused)],
             "data_socket_errors": JSON(stats.dataSocketErrors),
-            "control_errors": JSON(stats.controlErrors),
+            "control_errors": JSON(control.errors),
             "events_suppressed": JSON(eventLimiter.suppressed),
         ]
     }

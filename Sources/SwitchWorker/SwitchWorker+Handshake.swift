@@ -7,6 +7,7 @@ import JSON
 import Posix
 import SwitchEngine
 import VDEWire
+import WorkerControl
 
 /// Why a connect request was refused (logged, and counted in `handshakes_refused`).
 enum PlugRefusal: Error, CustomStringConvertible {
@@ -34,7 +35,7 @@ extension SwitchWorker {
         while case .done(let socket)? = try? ctlListener.accept() {
             let deadline = Clock.monotonicNanoseconds() + SwitchWorker.handshakeTimeout
             let handshake = handshakes.insert { Handshake(slot: $0, generation: $1, socket: socket, deadline: deadline) }
-            let token = Token(kind: .handshake, slot: handshake.slot, generation: handshake.generation)
+            let token = Token(.handshake, slot: handshake.slot, generation: handshake.generation)
             if (try? epoll.add(socket.fd, events: .readable, token: token.raw)) == nil { closeHandshake(handshake) }
         }
     }
@@ -129,7 +130,7 @@ extension SwitchWorker {
         let first = portEndpoints[port].count == 1
         if first { engine.setActive(port, true) }
         log.info("port up", [("port", String(port)), ("endpoint", String(endpoint.slot)), ("description", request.description)])
-        emit(["event": "port.up", "port": JSON(port), "endpoint": endpointJSON(endpoint), "shared": JSON(!first)])
+        self.control.emit(["event": "port.up", "port": JSON(port), "endpoint": endpointJSON(endpoint), "shared": JSON(!first)])
     }
 
     /// The client closed ctl (or sent something after the handshake, which we ignore).
@@ -163,7 +164,7 @@ extension SwitchWorker {
         let last = portEndpoints[endpoint.port].isEmpty
         if last { engine.setActive(endpoint.port, false) }
         log.info("port down", [("port", String(endpoint.port)), ("endpoint", String(endpoint.slot)), ("reason", reason)])
-        emit(["event": "port.down", "port": JSON(endpoint.port), "endpoint": JSON(endpoint.slot), "reason": JSON(reason),
+        control.emit(["event": "port.down", "port": JSON(endpoint.port), "endpoint": JSON(endpoint.slot), "reason": JSON(reason),
               "last": JSON(last)])
     }
 

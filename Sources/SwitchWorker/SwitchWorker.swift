@@ -13,6 +13,22 @@ import Log
 import Posix
 import SwitchEngine
 import VDEWire
+import WorkerControl
+
+/// What an epoll token in this worker refers to.
+enum TokenKind: UInt8 {
+    case ctlListener = 1
+    case controlListener
+    case signals
+    case handshake
+    case endpointData
+    case endpointControl
+    case controlClient
+}
+
+extension Token {
+    init(_ kind: TokenKind, slot: Int = 0, generation: UInt32 = 0) { self.init(kind: kind.rawValue, slot: slot, generation: generation) }
+}
 
 public final class SwitchWorker {
     public let options: SwitchOptions
@@ -21,7 +37,8 @@ public final class SwitchWorker {
     let epoll: Epoll
     let controlDirectory: ControlDirectory
     let ctlListener: Socket
-    let controlListener: Socket
+    /// The JSON control socket (ops in PortOps, VLANOps, MACOps, SwitchOps).
+    let control: ControlServer<SwitchWorker>
     let signals: SignalFD
 
     static let batchSize = 64
@@ -41,7 +58,6 @@ public final class SwitchWorker {
     let drainBatch = SendBatch(capacity: SwitchWorker.batchSize)
     var endpoints = SlotTable<Endpoint>()
     var handshakes = SlotTable<Handshake>()
-    var controlClients = SlotTable<ControlConnection>()
     /// Endpoint slots per port number.
     var portEndpoints: [[Int]]
     var dirtyEndpoints: [Endpoint] = []
@@ -71,15 +87,15 @@ public final class SwitchWorker {
         epoll = try Epoll()
         ctlListener = try controlDirectory.listen()
         do {
-            controlListener = try ControlDirectory.listenControl(options.control, mode: 0o600)
+            control = try ControlServer(path: options.control, epoll: epoll, listenerKind: TokenKind.controlListener.rawValue,
+                                        clientKind: TokenKind.controlClient.rawValue, ops: ControlOps.all, log: log)
         } catch {
             controlDirectory.remove()
             throw error
         }
         signals = try SignalFD([SIGTERM, SIGINT, SIGHUP])
-        try epoll.add(ctlListener.fd, events: .readable, token: Token(kind: .ctlListener).raw)
-        try epoll.add(controlListener.fd, events: .readable, token: Token(kind: .controlListener).raw)
-        try epoll.add(signals.fd, events: .readable, token: Token(kind: .signals).raw)
+        try epoll.add(ctlListener.fd, events: .readable, token: Token(.ctlListener).raw)
+        try epoll.add(signals.fd, events: .readable, token: Token(.signals).raw)
     }
 
     deinit { zeros.deallocate() }
@@ -99,8 +115,7 @@ public final class SwitchWorker {
             }
             for index in 0..<ready {
                 let (raw, events) = epoll.event(index)
-                guard let token = Token(raw: raw) else { continue }
-                dispatch(token, events)
+                dispatch(Token(raw: raw), events)
             }
             runTimers(now: Clock.monotonicNanoseconds())
         }
@@ -108,7 +123,8 @@ public final class SwitchWorker {
     }
 
     private func dispatch(_ token: Token, _ events: Epoll.Events) {
-        switch token.kind {
+        guard let kind = TokenKind(rawValue: token.kind) else { return }
+        switch kind {
         case .endpointData:
             guard let endpoint = endpoints.get(token.slot, generation: token.generation) else { return }
             if events.contains(.writable) { drainBacklog(endpoint) }
@@ -122,11 +138,9 @@ public final class SwitchWorker {
             guard let handshake = handshakes.get(token.slot, generation: token.generation) else { return }
             handshakeReadable(handshake)
         case .controlListener:
-            acceptControlClients()
+            control.acceptClients()
         case .controlClient:
-            guard let client = controlClients.get(token.slot, generation: token.generation) else { return }
-            if events.contains(.writable) { flushControl(client) }
-            if events.contains(.readable) || events.contains(.hangUp) || events.contains(.error) { controlReadable(client) }
+            control.clientReady(token, events, context: self)
         case .signals:
             while let signal = signals.read() {
                 log.info("signal received, stopping", [("signal", String(signal))])
@@ -275,7 +289,7 @@ public final class SwitchWorker {
 
     private func reportMoves() {
         for move in engine.takeMoves() where eventLimiter.allow(now: Clock.monotonicNanoseconds()) {
-            emit(["event": "mac.moved", "mac": JSON(move.mac.description), "vlan": JSON(Int(move.vlan)),
+            control.emit(["event": "mac.moved", "mac": JSON(move.mac.description), "vlan": JSON(Int(move.vlan)),
                   "from": JSON(move.from), "to": JSON(move.to)])
         }
     }
@@ -310,13 +324,8 @@ public final class SwitchWorker {
     private func stop() {
         for endpoint in endpoints.all { unplug(endpoint, reason: "shutdown") }
         for handshake in handshakes.all { closeHandshake(handshake) }
-        for client in controlClients.all {
-            flushControl(client)
-            closeControl(client)
-        }
+        control.shutdown()
         ctlListener.close()
-        controlListener.close()
-        unlink(options.control)
         controlDirectory.remove()
         log.info("switch stopped", [("switch.dir", options.directory)])
     }
@@ -327,7 +336,6 @@ struct WorkerStats {
     var handshakesAccepted: UInt64 = 0
     var handshakesRefused: UInt64 = 0
     var dataSocketErrors: UInt64 = 0
-    var controlErrors: UInt64 = 0
     var eventsSuppressed: UInt64 = 0
 }
 

@@ -1,24 +1,25 @@
 // VLAN ops: `vlans`, `vlan.create`, `vlan.delete` (refused while in use) and `vlan.set`
 // (exactly these untagged and tagged members).
 import JSON
+import WorkerControl
 import SwitchEngine
 
 enum VLANOps {
-    static let ops: [ControlOp] = [
-        ControlOp(name: "vlans", parameters: "{}", summary: "every VLAN with its untagged and tagged member ports") { worker, _ in
+    static let ops: [SwitchOp] = [
+        SwitchOp(name: "vlans", parameters: "{}", summary: "every VLAN with its untagged and tagged member ports") { worker, _ in
             ["vlans": JSON(worker.engine.vlans.sorted().map { worker.vlanJSON($0) })]
         },
-        ControlOp(name: "vlan.create", parameters: "{vlan}", summary: "create a VLAN (1 to 4094)") { worker, reader in
+        SwitchOp(name: "vlan.create", parameters: "{vlan}", summary: "create a VLAN (1 to 4094)") { worker, reader in
             let vlan = try reader.int("vlan", in: 1...4094)
             try worker.engine.createVLAN(vlan)
             return ["vlan": worker.vlanJSON(VLANID(vlan))]
         },
-        ControlOp(name: "vlan.delete", parameters: "{vlan}", summary: "delete a VLAN no port carries") { worker, reader in
+        SwitchOp(name: "vlan.delete", parameters: "{vlan}", summary: "delete a VLAN no port carries") { worker, reader in
             let vlan = try reader.int("vlan", in: 1...4094)
             try worker.engine.deleteVLAN(vlan)
             return ["vlan": JSON(vlan)]
         },
-        ControlOp(name: "vlan.set", parameters: "{vlan, untagged: [port], tagged: [port]}",
+        SwitchOp(name: "vlan.set", parameters: "{vlan, untagged: [port], tagged: [port]}",
                   summary: "make exactly these ports the VLAN's untagged and tagged members") { worker, reader in
             let vlan = try reader.int("vlan", in: 1...4094)
             let untagged = reader.contains("untagged") ? try reader.ports("untagged", on: worker) : []

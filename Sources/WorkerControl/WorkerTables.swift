@@ -2,43 +2,35 @@
 // generation; freeing a slot bumps its generation, so an event for the previous occupant of a
 // slot (or a reused fd number) is recognised as stale and skipped.
 
-enum TokenKind: UInt8 {
-    case ctlListener = 1
-    case controlListener
-    case signals
-    case handshake
-    case endpointData
-    case endpointControl
-    case controlClient
-}
+/// An epoll token: a kind chosen by the worker (its own enum's raw value), a slot and a generation.
+public struct Token: Equatable, Sendable {
+    public var kind: UInt8
+    public var slot: Int
+    public var generation: UInt32
 
-struct Token: Equatable {
-    var kind: TokenKind
-    var slot: Int
-    var generation: UInt32
+    public var raw: UInt64 { UInt64(kind) << 56 | UInt64(slot & 0xFF_FFFF) << 32 | UInt64(generation) }
 
-    var raw: UInt64 { UInt64(kind.rawValue) << 56 | UInt64(slot & 0xFF_FFFF) << 32 | UInt64(generation) }
-
-    init(kind: TokenKind, slot: Int = 0, generation: UInt32 = 0) {
+    public init(kind: UInt8, slot: Int = 0, generation: UInt32 = 0) {
         self.kind = kind
         self.slot = slot
         self.generation = generation
     }
 
-    init?(raw: UInt64) {
-        guard let kind = TokenKind(rawValue: UInt8(raw >> 56)) else { return nil }
-        self.init(kind: kind, slot: Int((raw >> 32) & 0xFF_FFFF), generation: UInt32(truncatingIfNeeded: raw))
+    public init(raw: UInt64) {
+        self.init(kind: UInt8(raw >> 56), slot: Int((raw >> 32) & 0xFF_FFFF), generation: UInt32(truncatingIfNeeded: raw))
     }
 }
 
 /// Objects addressed by (slot, generation).
-struct SlotTable<Element: AnyObject> {
+public struct SlotTable<Element: AnyObject> {
+    public init() {}
+
     private var items: [Element?] = []
     private var generations: [UInt32] = []
     private var free: [Int] = []
 
     /// Stores the element `make` builds for a fresh (slot, generation).
-    mutating func insert(_ make: (Int, UInt32) throws -> Element) rethrows -> Element {
+    public mutating func insert(_ make: (Int, UInt32) throws -> Element) rethrows -> Element {
         let slot = free.popLast() ?? {
             items.append(nil)
             generations.append(0)
@@ -49,12 +41,12 @@ struct SlotTable<Element: AnyObject> {
         return element
     }
 
-    func get(_ slot: Int, generation: UInt32) -> Element? {
+    public func get(_ slot: Int, generation: UInt32) -> Element? {
         guard items.indices.contains(slot), generations[slot] == generation else { return nil }
         return items[slot]
     }
 
-    mutating func remove(_ slot: Int) {
+    public mutating func remove(_ slot: Int) {
         guard items.indices.contains(slot), items[slot] != nil else { return }
         items[slot] = nil
         generations[slot] &+= 1
@@ -63,8 +55,8 @@ struct SlotTable<Element: AnyObject> {
 
     /// The element in `slot` whatever its generation (for callers that hold live slot numbers).
     @inline(__always)
-    func get(_ slot: Int) -> Element? { items.indices.contains(slot) ? items[slot] : nil }
+    public func get(_ slot: Int) -> Element? { items.indices.contains(slot) ? items[slot] : nil }
 
-    var all: [Element] { items.compactMap { $0 } }
-    var count: Int { items.count - free.count }
+    public var all: [Element] { items.compactMap { $0 } }
+    public var count: Int { items.count - free.count }
 }
