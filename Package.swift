@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .executable(name: "vsquared", targets: ["vsquared"]),
         .executable(name: "vsquare-switch", targets: ["vsquare-switch"]),
+        .executable(name: "vsquare-cable", targets: ["vsquare-cable"]),
     ],
     targets: [
         // C libraries, each only behind its shim module.
@@ -26,7 +27,9 @@ let package = Package(
         .target(name: "JSON", dependencies: ["CJansson"], swiftSettings: strict),
         .target(name: "VDEWire", dependencies: ["Posix"], swiftSettings: strict),
         .target(name: "SwitchEngine", swiftSettings: hotPath),
-        .target(name: "CableEngine", swiftSettings: strict),
+        .target(name: "CableEngine", dependencies: ["JSON"], swiftSettings: strict),
+        .target(name: "CableWorker", dependencies: ["CableEngine", "VDEWire", "WorkerControl", "JSON", "Posix", "Log"], swiftSettings: strict),
+        .executableTarget(name: "vsquare-cable", dependencies: ["CableWorker", "JSON", "Posix", "Log"], swiftSettings: strict),
         .target(name: "WorkerControl", dependencies: ["JSON", "Posix", "Log"], swiftSettings: strict),
         .target(name: "SwitchWorker", dependencies: ["SwitchEngine", "VDEWire", "WorkerControl", "JSON", "Posix", "Log"], swiftSettings: hotPath),
         .executableTarget(name: "vsquare-switch", dependencies: ["SwitchWorker", "JSON", "Posix", "Log"], swiftSettings: strict),
@@ -39,6 +42,7 @@ let package = Package(
         .testTarget(name: "VDEWireTests", dependencies: ["VDEWire"], swiftSettings: strict),
         .testTarget(name: "SwitchEngineTests", dependencies: ["SwitchEngine"], swiftSettings: strict),
         .testTarget(name: "CableEngineTests", dependencies: ["CableEngine"], swiftSettings: strict),
+        .testTarget(name: "CableWorkerTests", dependencies: ["CableWorker", "VDEWire", "VSquareTesting", "JSON", "Posix"], swiftSettings: strict),
         .testTarget(name: "SwitchWorkerTests", dependencies: ["SwitchWorker", "SwitchEngine", "VDEWire", "VSquareTesting", "JSON", "Posix"],
                     swiftSettings: strict),
         .testTarget(name: "ControlPlaneTests", dependencies: ["ControlPlane", "VSquareTesting"], swiftSettings: strict),

@@ -73,6 +73,9 @@ public struct CableDirection: Sendable {
 
     public mutating func resetCounters() { counters = CableCounters() }
 
+    /// A copy that could not be delivered after all (the far end was gone, or full).
+    public mutating func recordDrop(_ cause: CableDropCause) { counters.drops[cause, default: 0] += 1 }
+
     private mutating func drop(_ cause: CableDropCause) -> [CableDelivery] {
         counters.drops[cause, default: 0] += 1
         return []

@@ -43,6 +43,8 @@ public enum CableDropCause: String, CaseIterable, Sendable {
     case queue
     case mtu
     case cut
+    /// The far end was not plugged in when the frame was due.
+    case down
 }
 
 /// What one direction did, all counts since the cable started.

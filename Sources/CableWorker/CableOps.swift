@@ -1,0 +1,80 @@
+// The cable's control ops: help, version, status, impairments.get/set, cut, restore, counters,
+// counters.reset, shutdown. Events: end.up, end.down, cable.cut, cable.restored.
+import CableEngine
+import Glibc
+import JSON
+import Posix
+import WorkerControl
+
+typealias CableOp = ControlOp<CableWorker>
+
+public enum VSquareCableVersion {
+    public static let current = "0.1.0"
+}
+
+enum CableOps {
+    static let all: [CableOp] = [
+        CableOp(name: "help", parameters: "{}", summary: "every op with its parameters") { worker, _ in worker.control.helpReply() },
+        CableOp(name: "version", parameters: "{}", summary: "software version") { _, _ in
+            ["version": JSON(VSquareCableVersion.current), "protocol": 1]
+        },
+        CableOp(name: "status", parameters: "{}", summary: "identity, uptime, ends, cut") { worker, _ in worker.statusJSON() },
+        CableOp(name: "impairments.get", parameters: "{}", summary: "both directions' impairments and the seed") { worker, _ in
+            worker.impairmentsJSON()
+        },
+        CableOp(name: "impairments.set", parameters: "{a_to_b?, b_to_a?, generation?}",
+                summary: "change impairments per direction; fields left out stay, null turns one off") { worker, reader in
+            var next = worker.directions.map(\.impairments)
+            for (index, key) in ["a_to_b", "b_to_a"].enumerated() {
+                if var nested = try reader.optionalObject(key) {
+                    next[index] = try next[index].merging(&nested)
+                    try nested.finish()
+                }
+            }
+            let generation = try reader.optionalInt("generation", in: 0...Int.max)
+            for index in 0..<2 { worker.directions[index].impairments = next[index] }
+            if let generation { worker.appliedGeneration = Int64(generation) }
+            return worker.impairmentsJSON()
+        },
+        CableOp(name: "cut", parameters: "{}", summary: "carrier down: both directions drop (counted as cut)") { worker, _ in
+            worker.setCut(true)
+            return worker.statusJSON()
+        },
+        CableOp(name: "restore", parameters: "{}", summary: "carrier up again") { worker, _ in
+            worker.setCut(false)
+            return worker.statusJSON()
+        },
+        CableOp(name: "counters", parameters: "{}", summary: "per direction: frames and bytes in and out, drops by cause") { worker, _ in
+            ["a_to_b": .object(worker.directions[0].counters.json), "b_to_a": .object(worker.directions[1].counters.json)]
+        },
+        CableOp(name: "counters.reset", parameters: "{}", summary: "zero the counters") { worker, _ in
+            for index in 0..<2 { worker.directions[index].resetCounters() }
+            return [:]
+        },
+        CableOp(name: "shutdown", parameters: "{}", summary: "unplug both ends and exit") { worker, _ in
+            worker.running = false
+            return [:]
+        },
+    ]
+}
+
+extension CableWorker {
+    func statusJSON() -> JSONObject {
+        ["name": JSON(options.name), "instance_id": JSON(instanceID), "pid": JSON(Int(getpid())), "version": JSON(VSquareCableVersion.current),
+         "uptime_s": JSON(Int((Clock.monotonicNanoseconds() - startedAt) / 1_000_000_000)),
+         "state": JSON(isCut ? "cut" : ends.allSatisfy { $0.state == .connected } ? "up" : "connecting"),
+         "cut": JSON(isCut), "seed": JSON(String(options.seed)),
+         "ends": JSON(ends.map { end in
+             ["side": JSON(end.side), "dir": JSON(end.directory), "port": end.port.map { JSON($0) } ?? .null,
+              "state": JSON(end.state.rawValue), "port_socket": JSON(end.client?.portSocketPath),
+              "connections": JSON(end.connections)] as JSON
+         }),
+         "queued_frames": JSON(queues.reduce(0) { $0 + $1.count }),
+         "applied_generation": JSON(appliedGeneration)]
+    }
+
+    func impairmentsJSON() -> JSONObject {
+        ["a_to_b": .object(directions[0].impairments.json), "b_to_a": .object(directions[1].impairments.json),
+         "seed": JSON(String(options.seed)), "applied_generation": JSON(appliedGeneration)]
+    }
+}

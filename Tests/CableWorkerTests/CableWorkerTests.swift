@@ -1,0 +1,186 @@
+// vsquare-cable between two real vsquare-switch workers, with real clients on both sides:
+// frames and MAC learning across, cut and restore, impairment accuracy through real sockets
+// (generous bounds), and re-plugging after a switch restarts.
+import Glibc
+import JSON
+import Posix
+import Testing
+import VDEWire
+import VSquareTesting
+
+let macA = "02:00:00:00:00:0a", macB = "02:00:00:00:00:0b"
+let broadcast = "ff:ff:ff:ff:ff:ff"
+
+/// Two switches joined by a cable, with one client plugged into each.
+final class CabledPair: @unchecked Sendable {
+    let s1: SwitchProcess
+    let s2: SwitchProcess
+    let cable: CableProcess
+    let left: VDEClient
+    let right: VDEClient
+
+    init(extra: [String] = []) throws {
+        s1 = try SwitchProcess(name: "s1")
+        s2 = try SwitchProcess(name: "s2")
+        cable = try CableProcess(a: s1.switchDirectory, b: s2.switchDirectory, in: s1.directory, extra: extra)
+        left = try VDEClient(directory: s1.switchDirectory)
+        right = try VDEClient(directory: s2.switchDirectory)
+    }
+
+    func impair(_ fields: JSONObject) throws {
+        try cable.control().call("impairments.set", ["a_to_b": .object(fields)])
+    }
+
+    /// Sends `count` numbered frames left→right, `gapMicroseconds` apart, while a thread reads the
+    /// right side (so no receiver buffer overflows); returns the numbers received.
+    func blast(_ count: Int, size: Int = 100, gapMicroseconds: UInt32 = 50) throws -> [Int] {
+        let collected = Collected()
+        let right = self.right
+        let reader = Thread {
+            while let frame = try? right.receive(timeoutSeconds: 1) {
+                if frame.count >= 23 && Array(frame[6..<12]) == EthernetFrame.mac(macA) {
+                    collected.append(Int(frame[20]) << 16 | Int(frame[21]) << 8 | Int(frame[22]))
+                }
+            }
+        }
+        for sequence in 0..<count {
+            var bytes = EthernetFrame.make(dst: macB, src: macA, size: size)
+            bytes[20] = UInt8(sequence >> 16 & 0xFF)
+            bytes[21] = UInt8(sequence >> 8 & 0xFF)
+            bytes[22] = UInt8(sequence & 0xFF)
+            try left.send(bytes)
+            if gapMicroseconds > 0 { usleep(gapMicroseconds) }
+        }
+        reader.join()
+        return collected.values
+    }
+}
+
+final class Collected: @unchecked Sendable {
+    private let lock = Lock()
+    private var items: [Int] = []
+    func append(_ value: Int) { lock.withLock { items.append(value) } }
+    var values: [Int] { lock.withLock { items } }
+}
+
+@Suite(.serialized) struct CableWorkerTests {
+    @Test func framesAndLearningCrossTheCableWithVdePlugEnds() throws {
+        let s1 = try SwitchProcess(name: "s1")
+        let s2 = try SwitchProcess(name: "s2")
+        let cable = try CableProcess(a: s1.switchDirectory, b: s2.switchDirectory, in: s1.directory)
+        let a = try VDEPlugProcess(url: "vde://" + s1.switchDirectory)
+        let b = try VDEPlugProcess(url: "vde://" + s2.switchDirectory)
+        #expect(eventually { (try? s1.control().call("status")["active_ports"]) == 2 })
+        #expect(eventually { (try? s2.control().call("status")["active_ports"]) == 2 })
+        try a.send(EthernetFrame.make(dst: broadcast, src: macA, payload: Array("over the cable".utf8)))
+        #expect(try b.receive() == EthernetFrame.make(dst: broadcast, src: macA, payload: Array("over the cable".utf8)))
+        try b.send(EthernetFrame.make(dst: macA, src: macB, payload: Array("back".utf8)))
+        #expect(try a.receive() == EthernetFrame.make(dst: macA, src: macB, payload: Array("back".utf8)))
+        // s2 learned A behind the cable's port, s1 learned B behind its cable port.
+        let cablePortOnS2 = try s2.control().call("ports")["ports"]!.arrayValue!.first {
+            $0["endpoints"]?[0]?["description"]?.stringValue?.hasPrefix("vsquare-cable") == true
+        }!["port"]!
+        let learned = try s2.control().call("macs")["macs"]!.arrayValue!
+        #expect(learned.contains { $0["mac"]?.stringValue == macA && $0["port"] == cablePortOnS2 })
+        let counters = try cable.control().call("counters")
+        #expect(counters["a_to_b"]?["frames_out"] == 1 && counters["b_to_a"]?["frames_out"] == 1)
+    }
+
+    @Test func cutDropsAndRestoreCarriesAgain() throws {
+        let pair = try CabledPair()
+        let events = try pair.cable.control()
+        _ = try events.call("status")
+        try events.call("cut")
+        #expect(try events.waitForEvent("cable.cut") != nil)
+        #expect(try pair.blast(50).isEmpty)
+        #expect(try events.call("status")["state"] == "cut")
+        try events.call("restore")
+        #expect(try events.waitForEvent("cable.restored") != nil)
+        #expect(try pair.blast(50).count == 50)
+        #expect(try events.call("counters")["a_to_b"]?["drops"]?["cut"] == 50)
+    }
+
+    @Test func lossIsAccurateThroughRealSockets() throws {
+        let pair = try CabledPair()
+        try pair.impair(["loss_pct": 10])
+        let received = try pair.blast(20000, gapMicroseconds: 0).count
+        let lost = Double(20000 - received) / 200
+        #expect(abs(lost - 10) <= 1.5, "lost \(lost)%")
+    }
+
+    @Test func delayIsAccurate() throws {
+        let pair = try CabledPair()
+        try pair.impair(["delay_ms": 20])
+        var latencies: [Double] = []
+        for _ in 0..<60 {
+            let started = Clock.monotonicNanoseconds()
+            try pair.left.send(EthernetFrame.make(dst: macB, src: macA))
+            guard try pair.right.receive(timeoutSeconds: 1) != nil else { continue }
+            latencies.append(Double(Clock.monotonicNanoseconds() - started) / 1e6)
+        }
+        latencies.sort()
+        #expect(latencies.count == 60)
+        let median = latencies[latencies.count / 2]
+        #expect(abs(median - 20) <= 2, "median \(median) ms")
+    }
+
+    @Test func rateLimitIsAccurate() throws {
+        let pair = try CabledPair()
+        try pair.impair(["rate_kbit": 10000, "queue_frames": 2000])
+        // 1000-byte frames at about 40 Mbit/s for a second: the cable passes 10 Mbit/s.
+        let started = Clock.monotonicNanoseconds()
+        var first: UInt64?
+        var last: UInt64 = 0
+        var bytes = 0
+        let sender = Thread {
+            for _ in 0..<5000 {
+                try? pair.left.send(EthernetFrame.make(dst: macB, src: macA, size: 1000))
+                usleep(200)
+            }
+        }
+        while let frame = try pair.right.receive(timeoutSeconds: 1) {
+            let now = Clock.monotonicNanoseconds()
+            if first == nil { first = now } else { bytes += frame.count }
+            last = now
+        }
+        sender.join()
+        let seconds = Double(last - (first ?? started)) / 1e9
+        let mbit = Double(bytes) * 8 / seconds / 1e6
+        #expect(abs(mbit - 10) <= 1, "\(mbit) Mbit/s over \(seconds) s")
+        #expect((try pair.cable.control().call("counters")["a_to_b"]?["drops"]?["queue"]?.intValue ?? 0) > 0)
+    }
+
+    @Test func duplicationAndMTU() throws {
+        let pair = try CabledPair()
+        try pair.impair(["dup_pct": 20])
+        let received = try pair.blast(5000, gapMicroseconds: 20)
+        let extra = Double(received.count - Set(received).count) / 50
+        #expect(abs(extra - 20) <= 3, "duplicated \(extra)%")
+        try pair.impair(["dup_pct": nil, "mtu": 500])
+        try pair.left.send(EthernetFrame.make(dst: macB, src: macA, size: 514))
+        try pair.left.send(EthernetFrame.make(dst: macB, src: macA, size: 515))
+        let sizes = try pair.right.drain().map(\.count)
+        #expect(sizes == [514])
+        #expect(try pair.cable.control().call("counters")["a_to_b"]?["drops"]?["mtu"] == 1)
+        let settings = try pair.cable.control().call("impairments.get")
+        #expect(settings["a_to_b"]?["dup_pct"] == 0.0 && settings["a_to_b"]?["mtu"] == 500)
+        #expect(settings["seed"] == "11")
+    }
+
+    @Test func anEndPlugsInAgainWhenItsSwitchReturns() throws {
+        let pair = try CabledPair()
+        let control = try pair.cable.control()
+        _ = try control.call("status")
+        let directory = pair.s2.switchDirectory
+        pair.s2.process.signal(SIGKILL)
+        _ = pair.s2.process.wait(timeoutSeconds: 5)
+        #expect(try control.waitForEvent("end.down")?["side"] == "b")
+        let again = try ChildProcess(path: DaemonProcess.productsDirectory + "/vsquare-switch", arguments: ["--dir", directory],
+                                     stdin: .null, stdout: .null, stderr: .null)
+        defer { again.stop() }
+        #expect(try control.waitForEvent("end.up", timeoutSeconds: 10)?["side"] == "b")
+        let right = try VDEClient(directory: directory)
+        try pair.left.send(EthernetFrame.make(dst: broadcast, src: macA, payload: Array("after".utf8)))
+        #expect(try right.receive() == EthernetFrame.make(dst: broadcast, src: macA, payload: Array("after".utf8)))
+    }
+}

@@ -1,0 +1,30 @@
+// CableProcess: a real vsquare-cable between two switch directories, ready when its control socket
+// answers and both ends are plugged in; stopped on deinit.
+import Glibc
+import JSON
+import Posix
+
+public final class CableProcess: @unchecked Sendable {
+    public let process: ChildProcess
+    public let controlPath: String
+    public let logPath: String
+
+    public init(a: String, b: String, in directory: TempDirectory, name: String = "c1", seed: UInt64 = 11, extra: [String] = []) throws {
+        controlPath = directory.path + "/\(name).sock"
+        logPath = directory.path + "/\(name).log"
+        process = try ChildProcess(path: DaemonProcess.productsDirectory + "/vsquare-cable",
+                                   arguments: ["--a", a, "--b", b, "--control", controlPath, "--name", name, "--seed", String(seed)] + extra,
+                                   stdin: .null, stdout: .file(logPath), stderr: .file(logPath))
+        let up = eventually(timeoutSeconds: 10) { (try? ControlClient(path: controlPath).call("status")["state"]) == "up" }
+        guard up else {
+            process.stop()
+            throw HTTPTestError.malformedResponse("the cable did not come up: \(log)")
+        }
+    }
+
+    deinit { process.stop(signal: SIGKILL, graceSeconds: 0) }
+
+    public var log: String { FileSystem.readFile(logPath).map { String(decoding: $0, as: UTF8.self) } ?? "" }
+
+    public func control() throws -> ControlClient { try ControlClient(path: controlPath) }
+}
