@@ -63,17 +63,19 @@ let events = EventBus()
 events.startKeepAlive()
 let executableDirectory = String(FileSystem.executablePath().split(separator: "/", omittingEmptySubsequences: false).dropLast()
     .joined(separator: "/"))
+let supervisor = WorkerSupervisor(store: store, events: events, log: Log(label: "vsquared.supervisor"))
 let switches = SwitchManager(
     configuration: SwitchManagerConfiguration(runDirectory: config.run,
                                               switchBinary: config.switchBinary ?? executableDirectory + "/vsquare-switch",
                                               logDirectory: config.home + "/logs"),
-    store: store, events: events, log: Log(label: "vsquared.switches"))
+    store: store, events: events, supervisor: supervisor, log: Log(label: "vsquared.switches"))
 do {
     try switches.start()
 } catch {
     log.error("cannot start the switches", [("error", String(describing: error))])
     exit(1)
 }
+supervisor.run()
 
 let daemon = DaemonInfo(store: store)
 let httpMetrics = HTTPMetrics()
@@ -97,6 +99,6 @@ let received = Signals.wait(for: stopSignals)
 log.info("shutting down", [("signal", String(received)), ("http.in_flight", String(server.inFlightCount))])
 events.close()
 server.shutdown(graceSeconds: 10)
-switches.shutdown()
+supervisor.shutdown()
 log.info("stopped; workers keep running")
 exit(0)

@@ -61,7 +61,8 @@ let repositoryRoot: String = {
         let events = EventBus()
         let switches = SwitchManager(configuration: SwitchManagerConfiguration(runDirectory: directory.path, switchBinary: "/bin/false",
                                                                                logDirectory: directory.path),
-                                     store: store, events: events, log: Log(label: "test"))
+                                     store: store, events: events,
+                                     supervisor: WorkerSupervisor(store: store, events: events, log: Log(label: "test")), log: Log(label: "test"))
         let context = APIContext(daemon: DaemonInfo(store: store), switches: switches, events: events, httpMetrics: HTTPMetrics(),
                                  staticFiles: nil)
         let router = APIRouter.make(context, log: Log(label: "test"))

@@ -1,41 +1,44 @@
-// SupervisedSwitch: one switch as the control plane holds it — its spec (desired), its worker
-// process (ours or adopted), the lifecycle state, and the connection its events arrive on.
+// SupervisedSwitch: one switch as the control plane holds it — its spec (desired state), its
+// directory, and the supervised worker that runs it (whose recipe follows the spec).
 import Glibc
 import Posix
 
 final class SupervisedSwitch {
-    var spec: SwitchSpec
-    var lifecycle = WorkerLifecycle()
-    /// A worker this vsquared spawned (and so must reap).
-    var child: ChildProcess?
-    /// A worker adopted from an earlier vsquared (not our child).
-    var watch: ProcessWatch?
-    var instanceID: String?
-    /// Monotonic time at which a restart is due.
-    var restartAt: UInt64?
-    /// A control connection kept open to receive the worker's events.
-    var events: Socket?
-    var eventBuffer: [UInt8] = []
-    /// The directory clients plug into (`vde://directory`).
+    var spec: SwitchSpec {
+        didSet { worker.recipe = SupervisedSwitch.recipe(spec, directory: directory, configuration: configuration) }
+    }
     let directory: String
+    let configuration: SwitchManagerConfiguration
+    let worker: SupervisedWorker
 
-    init(spec: SwitchSpec, directory: String) {
+    init(spec: SwitchSpec, directory: String, configuration: SwitchManagerConfiguration) {
         self.spec = spec
         self.directory = directory
+        self.configuration = configuration
+        worker = SupervisedWorker(recipe: SupervisedSwitch.recipe(spec, directory: directory, configuration: configuration))
     }
 
-    var controlPath: String { directory + "/control" }
-    var client: WorkerClient { WorkerClient(socketPath: controlPath) }
-    var pid: Int32? { child?.pid ?? watch?.pid }
+    var lifecycle: WorkerLifecycle { worker.lifecycle }
+    var client: WorkerClient { worker.client }
 
-    /// The descriptor that becomes readable when the worker process ends.
-    var processDescriptor: Int32? {
-        if let child, !child.hasEnded { return child.processDescriptor }
-        return watch?.descriptor
+    /// How to run this switch's worker: vsquare-switch with the spec's size, mode and aging, then
+    /// the VLANs and port settings applied through its control socket (SwitchConfigPlan).
+    static func recipe(_ spec: SwitchSpec, directory: String, configuration: SwitchManagerConfiguration) -> WorkerRecipe {
+        var arguments = ["--dir", directory, "--ports", String(spec.ports), "--name", spec.name,
+                         "--mode", SwitchSpec.octal(spec.socketMode), "--mac-aging", String(spec.macAgingSeconds)]
+        if spec.hub { arguments.append("--hub") }
+        if let group = spec.socketGroup { arguments += ["--group", group] }
+        return WorkerRecipe(
+            kind: "switch", name: spec.name, binary: configuration.switchBinary, arguments: arguments,
+            controlPath: directory + "/control", logPath: configuration.logDirectory + "/switch-" + spec.name + ".log",
+            prepare: { removeTree(directory) },
+            configure: { client in try SupervisedSwitch.converge(client, to: spec) })
     }
 
-    func signal(_ number: Int32) {
-        child?.signal(number)
-        watch?.signal(number)
+    /// Makes the worker's configuration equal the spec, op by op.
+    static func converge(_ client: WorkerClient, to spec: SwitchSpec) throws {
+        let observed = ObservedSwitchConfig(config: try client.call("config.get"), vlans: try client.call("vlans"),
+                                            ports: try client.call("ports"))
+        for step in SwitchConfigPlan.plan(spec: spec, observed: observed) { try client.call(step.op, step.parameters) }
     }
 }

@@ -1,7 +1,6 @@
 // SwitchManager: the switches noun. Every mutation runs validate → one durable store write →
 // reconcile the worker → reply with what the worker reports. All state sits behind one lock, which
-// the supervisor thread (SwitchManager+Supervision.swift) takes too, so requests and restarts
-// never interleave on the same switch.
+// the Supervisor's thread takes too, so requests and restarts never interleave on the same switch.
 import Glibc
 import JSON
 import Log
@@ -30,21 +29,39 @@ public final class SwitchManager: @unchecked Sendable {
     let store: Store
     let events: EventBus
     let log: Log
-    let lock = Lock()
+    let lock: Lock
+    let supervisor: Supervisor
     var switches: [String: SupervisedSwitch] = [:]
-    var supervisorThread: pthread_t?
-    var stopping = false
-    /// Written to wake the supervisor thread (a pipe: [read, write]).
-    var wakePipe: [Int32] = [-1, -1]
 
     /// Longest control directory path a VDE client can use (vde-wire.md §1.2).
     static let maxDirectoryLength = 90
 
-    public init(configuration: SwitchManagerConfiguration, store: Store, events: EventBus, log: Log) {
+    /// `supervisor` is shared with the other managers (one supervisor thread for every worker).
+    public init(configuration: SwitchManagerConfiguration, store: Store, events: EventBus, supervisor: WorkerSupervisor, log: Log) {
         self.configuration = configuration
         self.store = store
         self.events = events
         self.log = log
+        self.supervisor = supervisor.core
+        lock = supervisor.core.lock
+    }
+
+    /// Adopts or starts a worker for every stored switch and stops workers nobody wants.
+    public func start() throws {
+        try FileSystem.makeDirectories(configuration.switchesDirectory, mode: 0o755)
+        try FileSystem.makeDirectories(configuration.logDirectory, mode: 0o755)
+        let specs = try store.loadSwitches()
+        let records = Dictionary(uniqueKeysWithValues: try store.loadWorkers(kind: "switch").map { ($0.name, $0) })
+        lock.withLock {
+            for spec in specs {
+                let handle = SupervisedSwitch(spec: spec, directory: directory(for: spec.name), configuration: configuration)
+                switches[spec.name] = handle
+                supervisor.add(handle.worker, record: records[spec.name])
+            }
+            supervisor.stopOrphans(kind: "switch", wanted: Set(specs.map(\.name))) { name in
+                SupervisedSwitch.recipe(SwitchSpec(name: name), directory: directory(for: name), configuration: configuration)
+            }
+        }
     }
 
     func directory(for name: String) -> String { configuration.switchesDirectory + "/" + name }
@@ -68,10 +85,10 @@ public final class SwitchManager: @unchecked Sendable {
             var stored = spec
             stored.createdAt = Clock.rfc3339(Clock.wallSeconds())
             try store.saveSwitch(stored)
-            let handle = SupervisedSwitch(spec: stored, directory: directory)
+            let handle = SupervisedSwitch(spec: stored, directory: directory, configuration: configuration)
             switches[spec.name] = handle
             events.publish("switch.created", ["switch": JSON(spec.name)])
-            start(handle)
+            supervisor.add(handle.worker, record: nil)
             return view(handle)
         }
     }
@@ -109,7 +126,7 @@ public final class SwitchManager: @unchecked Sendable {
         handle.spec = spec
         if handle.lifecycle.state == .running {
             do {
-                try converge(handle)
+                try SupervisedSwitch.converge(handle.client, to: spec)
             } catch {
                 log.warning("could not apply the configuration", [("switch.name", handle.spec.name), ("error", String(describing: error))])
             }
@@ -121,7 +138,7 @@ public final class SwitchManager: @unchecked Sendable {
         try lock.withLock {
             let handle = try handle(name)
             try store.deleteSwitch(name)
-            stop(handle)
+            supervisor.remove(handle.worker)
             switches[name] = nil
             removeTree(handle.directory)
             events.publish("switch.deleted", ["switch": JSON(name)])
@@ -132,9 +149,7 @@ public final class SwitchManager: @unchecked Sendable {
     public func restart(_ name: String) throws -> JSONObject {
         try lock.withLock {
             let handle = try handle(name)
-            stop(handle)
-            handle.lifecycle.reset()
-            start(handle)
+            supervisor.restart(handle.worker)
             return view(handle)
         }
     }

@@ -1,0 +1,52 @@
+// SupervisedWorker: one worker process as the supervisor holds it — how to run and configure it
+// (its recipe, kept current by the noun's manager), its process (ours or adopted), its lifecycle,
+// and the control connection its events arrive on.
+import Glibc
+import Posix
+
+/// How to run and configure one worker. The noun's manager builds it from the spec.
+struct WorkerRecipe {
+    /// "switch" or "cable": names events (`switch.state_changed`) and store rows.
+    let kind: String
+    let name: String
+    let binary: String
+    let arguments: [String]
+    let controlPath: String
+    let logPath: String
+    /// Runs before each start (e.g. clearing a stale control directory).
+    let prepare: () -> Void
+    /// Makes the running worker's configuration equal the spec.
+    let configure: (WorkerClient) throws -> Void
+}
+
+final class SupervisedWorker {
+    var recipe: WorkerRecipe
+    var lifecycle = WorkerLifecycle()
+    /// A worker this vsquared spawned (and so must reap).
+    var child: ChildProcess?
+    /// A worker adopted from an earlier vsquared (not our child).
+    var watch: ProcessWatch?
+    var instanceID: String?
+    /// Monotonic time at which a restart is due.
+    var restartAt: UInt64?
+    /// A control connection kept open to receive the worker's events.
+    var events: Socket?
+    var eventBuffer: [UInt8] = []
+
+    init(recipe: WorkerRecipe) { self.recipe = recipe }
+
+    var client: WorkerClient { WorkerClient(socketPath: recipe.controlPath) }
+    var pid: Int32? { child?.pid ?? watch?.pid }
+    var key: String { recipe.kind + "/" + recipe.name }
+
+    /// The descriptor that becomes readable when the worker process ends.
+    var processDescriptor: Int32? {
+        if let child, !child.hasEnded { return child.processDescriptor }
+        return watch?.descriptor
+    }
+
+    func signal(_ number: Int32) {
+        child?.signal(number)
+        watch?.signal(number)
+    }
+}

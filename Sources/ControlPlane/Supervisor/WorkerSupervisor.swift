@@ -1,0 +1,18 @@
+// WorkerSupervisor: the public handle on the one Supervisor that every manager shares (switches,
+// cables): create it, give it to the managers, start it once they have loaded their workers.
+import Log
+import Posix
+
+public final class WorkerSupervisor: Sendable {
+    let core: Supervisor
+
+    public init(store: Store, events: EventBus, log: Log) {
+        core = Supervisor(lock: Lock(), store: store, events: events, log: log)
+    }
+
+    /// Starts the supervisor thread (after the managers' `start()`).
+    public func run() { core.run() }
+
+    /// Stops the thread; workers keep running.
+    public func shutdown() { core.shutdown() }
+}
