@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "WorkerControl", dependencies: ["JSON", "Posix", "Log"], swiftSettings: strict),
         .target(name: "SwitchWorker", dependencies: ["SwitchEngine", "VDEWire", "WorkerControl", "JSON", "Posix", "Log"], swiftSettings: hotPath),
         .executableTarget(name: "vsquare-switch", dependencies: ["SwitchWorker", "JSON", "Posix", "Log"], swiftSettings: strict),
-        .target(name: "ControlPlane", dependencies: ["CSQLite", "JSON", "Posix", "Log", "SwitchEngine"], swiftSettings: strict),
+        .target(name: "ControlPlane", dependencies: ["CSQLite", "JSON", "Posix", "Log", "SwitchEngine", "CableEngine"], swiftSettings: strict),
         .target(name: "HTTPAPI", dependencies: ["CMicroHTTPD", "ControlPlane", "JSON", "Posix", "Log"], swiftSettings: strict),
         .executableTarget(name: "vsquared", dependencies: ["HTTPAPI", "ControlPlane", "JSON", "Posix", "Log"], swiftSettings: strict),
 

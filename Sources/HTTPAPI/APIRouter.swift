@@ -7,13 +7,16 @@ import Log
 public struct APIContext: Sendable {
     public var daemon: DaemonInfo
     public var switches: SwitchManager
+    public var cables: CableManager
     public var events: EventBus
     public var httpMetrics: HTTPMetrics
     public var staticFiles: StaticFiles?
 
-    public init(daemon: DaemonInfo, switches: SwitchManager, events: EventBus, httpMetrics: HTTPMetrics, staticFiles: StaticFiles?) {
+    public init(daemon: DaemonInfo, switches: SwitchManager, cables: CableManager, events: EventBus, httpMetrics: HTTPMetrics,
+                staticFiles: StaticFiles?) {
         self.daemon = daemon
         self.switches = switches
+        self.cables = cables
         self.events = events
         self.httpMetrics = httpMetrics
         self.staticFiles = staticFiles
@@ -24,11 +27,12 @@ public enum APIRouter {
     public static func make(_ context: APIContext, log: Log) -> Router {
         var builder = RouterBuilder()
         SystemRoutes.register(on: &builder, daemon: context.daemon)
-        SwitchRoutes.register(on: &builder, switches: context.switches)
+        SwitchRoutes.register(on: &builder, switches: context.switches, cables: context.cables)
         PortRoutes.register(on: &builder, switches: context.switches)
         VLANRoutes.register(on: &builder, switches: context.switches)
         MACRoutes.register(on: &builder, switches: context.switches)
-        MetricsRoutes.register(on: &builder, switches: context.switches, http: context.httpMetrics)
+        CableRoutes.register(on: &builder, cables: context.cables)
+        MetricsRoutes.register(on: &builder, switches: context.switches, cables: context.cables, http: context.httpMetrics)
         EventRoutes.register(on: &builder, events: context.events)
         let staticFiles = context.staticFiles
         builder.add("GET", "/") { _ in

@@ -13,6 +13,7 @@ public enum ErrorCode: String, CaseIterable, Sendable {
     case nameTaken = "name_taken"
     case vlanInUse = "vlan_in_use"
     case vlanExists = "vlan_exists"
+    case switchInUse = "switch_in_use"
     case conflict = "conflict"
     case unprocessable = "unprocessable"
     case pathTooLong = "path_too_long"

@@ -27,7 +27,7 @@ public struct Problem: Error, Sendable {
         case .unsupportedMediaType: return 415
         case .malformedJSON, .invalidField: return 400
         case .unauthorized: return 401
-        case .nameTaken, .vlanInUse, .vlanExists, .conflict: return 409
+        case .nameTaken, .vlanInUse, .vlanExists, .switchInUse, .conflict: return 409
         case .unprocessable, .pathTooLong: return 422
         case .workerUnavailable: return 503
         case .internalError: return 500
@@ -46,6 +46,7 @@ public struct Problem: Error, Sendable {
         case .nameTaken: return "Name taken"
         case .vlanInUse: return "VLAN in use"
         case .vlanExists: return "VLAN exists"
+        case .switchInUse: return "Switch in use"
         case .conflict: return "Conflict"
         case .unprocessable: return "Unprocessable"
         case .pathTooLong: return "Path too long"

@@ -17,6 +17,8 @@ struct DaemonConfig: Equatable {
     var tokensFile: String?
     /// The vsquare-switch executable, if named (default: beside vsquared).
     var switchBinary: String?
+    /// The vsquare-cable executable, if named (default: beside vsquared).
+    var cableBinary: String?
 
     static let defaultListen = "127.0.0.1:8420"
 
@@ -57,6 +59,8 @@ struct DaemonConfig: Equatable {
                            on anything but loopback.
       --switch-binary PATH The vsquare-switch executable. Default: the one      VSQUARE_SWITCH_BIN
                            beside vsquared.
+      --cable-binary PATH  The vsquare-cable executable. Default: the one       VSQUARE_CABLE_BIN
+                           beside vsquared.
       -h, --help           Show this text and exit.
       --version            Print the version and exit.
 
@@ -72,7 +76,7 @@ struct DaemonConfig: Equatable {
         var values: [String: String] = [:]
         let flags = ["--listen": "VSQUARE_LISTEN", "--home": "VSQUARE_HOME", "--run": "VSQUARE_RUN",
                      "--web": "VSQUARE_WEB", "--log-level": "VSQUARE_LOG_LEVEL", "--tokens": "VSQUARE_TOKENS",
-                     "--switch-binary": "VSQUARE_SWITCH_BIN"]
+                     "--switch-binary": "VSQUARE_SWITCH_BIN", "--cable-binary": "VSQUARE_CABLE_BIN"]
         for (_, variable) in flags { if let value = environment[variable], !value.isEmpty { values[variable] = value } }
         var index = 0
         while index < arguments.count {
@@ -116,7 +120,8 @@ struct DaemonConfig: Equatable {
             throw Invalid(description: "the \(what) directory must be an absolute path, not \(path)")
         }
         return .serve(DaemonConfig(listen: listen, home: home, run: run, web: values["VSQUARE_WEB"], logLevel: level,
-                                   tokensFile: tokensFile, switchBinary: values["VSQUARE_SWITCH_BIN"]))
+                                   tokensFile: tokensFile, switchBinary: values["VSQUARE_SWITCH_BIN"],
+                                   cableBinary: values["VSQUARE_CABLE_BIN"]))
     }
 
     static func defaultHome(environment: [String: String], uid: UInt32) -> String {

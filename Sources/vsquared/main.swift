@@ -69,17 +69,20 @@ let switches = SwitchManager(
                                               switchBinary: config.switchBinary ?? executableDirectory + "/vsquare-switch",
                                               logDirectory: config.home + "/logs"),
     store: store, events: events, supervisor: supervisor, log: Log(label: "vsquared.switches"))
+let cables = CableManager(switches: switches, cableBinary: config.cableBinary ?? executableDirectory + "/vsquare-cable",
+                          store: store, events: events, supervisor: supervisor, log: Log(label: "vsquared.cables"))
 do {
     try switches.start()
+    try cables.start()
 } catch {
-    log.error("cannot start the switches", [("error", String(describing: error))])
+    log.error("cannot start the workers", [("error", String(describing: error))])
     exit(1)
 }
 supervisor.run()
 
 let daemon = DaemonInfo(store: store)
 let httpMetrics = HTTPMetrics()
-let router = APIRouter.make(APIContext(daemon: daemon, switches: switches, events: events, httpMetrics: httpMetrics,
+let router = APIRouter.make(APIContext(daemon: daemon, switches: switches, cables: cables, events: events, httpMetrics: httpMetrics,
                                        staticFiles: staticFiles), log: Log(label: "vsquared.api"))
 let responder: any HTTPResponder = tokens.isEmpty ? router : Authenticator(tokens: tokens, next: router)
 let server: HTTPServer

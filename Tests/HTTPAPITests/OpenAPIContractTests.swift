@@ -63,8 +63,11 @@ let repositoryRoot: String = {
                                                                                logDirectory: directory.path),
                                      store: store, events: events,
                                      supervisor: WorkerSupervisor(store: store, events: events, log: Log(label: "test")), log: Log(label: "test"))
-        let context = APIContext(daemon: DaemonInfo(store: store), switches: switches, events: events, httpMetrics: HTTPMetrics(),
-                                 staticFiles: nil)
+        let supervisor = WorkerSupervisor(store: store, events: events, log: Log(label: "test"))
+        let cables = CableManager(switches: switches, cableBinary: "/bin/false", store: store, events: events, supervisor: supervisor,
+                                  log: Log(label: "test"))
+        let context = APIContext(daemon: DaemonInfo(store: store), switches: switches, cables: cables, events: events,
+                                 httpMetrics: HTTPMetrics(), staticFiles: nil)
         let router = APIRouter.make(context, log: Log(label: "test"))
         let routed = Set(router.routes)
         #expect(routed.subtracting(outline.operations).isEmpty, "routed but not in the spec: \(routed.subtracting(outline.operations).sorted())")

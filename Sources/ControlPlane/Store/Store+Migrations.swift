@@ -17,6 +17,11 @@ extension Store {
                               started_at TEXT NOT NULL, restart_count INTEGER NOT NULL DEFAULT 0, last_exit TEXT,
                               PRIMARY KEY (kind, name));
         """,
+        // 3: cables (the desired state, as JSON).
+        """
+        CREATE TABLE cables (name TEXT PRIMARY KEY, spec TEXT NOT NULL, generation INTEGER NOT NULL,
+                             created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+        """,
     ]
 
     /// The newest schema this build knows.

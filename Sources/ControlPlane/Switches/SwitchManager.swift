@@ -32,6 +32,8 @@ public final class SwitchManager: @unchecked Sendable {
     let lock: Lock
     let supervisor: Supervisor
     var switches: [String: SupervisedSwitch] = [:]
+    /// Names of what depends on a switch (cables), for delete; set by the CableManager.
+    var dependents: ((String) -> [String])?
 
     /// Longest control directory path a VDE client can use (vde-wire.md §1.2).
     static let maxDirectoryLength = 90

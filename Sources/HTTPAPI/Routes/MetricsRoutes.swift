@@ -17,7 +17,7 @@ public final class HTTPMetrics: Sendable {
 }
 
 public enum MetricsRoutes {
-    public static func register(on router: inout RouterBuilder, switches: SwitchManager, http: HTTPMetrics) {
+    public static func register(on router: inout RouterBuilder, switches: SwitchManager, cables: CableManager, http: HTTPMetrics) {
         router.add("GET", "/v1/switches/{name}/metrics") { request in
             var reply = try switches.ask(try request.resourceName("name", kind: "switch"), "counters").objectValue ?? [:]
             reply["id"] = nil
@@ -26,11 +26,11 @@ public enum MetricsRoutes {
         }
         router.add("GET", "/metrics") { _ in
             HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")],
-                         body: Array(prometheus(switches, http).utf8))
+                         body: Array(prometheus(switches, cables, http).utf8))
         }
     }
 
-    static func prometheus(_ switches: SwitchManager, _ http: HTTPMetrics) -> String {
+    static func prometheus(_ switches: SwitchManager, _ cables: CableManager, _ http: HTTPMetrics) -> String {
         var families: [(name: String, type: String, help: String, samples: [String])] = [
             ("vsquare_switch_up", "gauge", "Whether the switch's worker is running and answers (1) or not (0).", []),
             ("vsquare_worker_restarts_total", "counter", "Times the switch's worker was restarted after it ended.", []),
@@ -40,6 +40,9 @@ public enum MetricsRoutes {
             ("vsquare_port_tx_frames_total", "counter", "Frames sent out of the port.", []),
             ("vsquare_port_tx_bytes_total", "counter", "Bytes sent out of the port.", []),
             ("vsquare_port_drops_total", "counter", "Frames dropped on the port, by cause.", []),
+            ("vsquare_cable_up", "gauge", "Whether the cable's worker is running and answers (1) or not (0).", []),
+            ("vsquare_cable_frames_total", "counter", "Frames that entered (in) or left (out) the cable, per direction.", []),
+            ("vsquare_cable_drops_total", "counter", "Frames the cable dropped, per direction and cause.", []),
             ("vsquare_http_requests_total", "counter", "HTTP requests answered, by status code.", []),
         ]
         func add(_ family: String, _ labels: String, _ value: String) {
@@ -62,6 +65,20 @@ public enum MetricsRoutes {
                 }
                 for (cause, value) in port["drops"]?.objectValue ?? [:] {
                     add("vsquare_port_drops_total", "\(portLabel),cause=\"\(escape(cause))\"", sampleValue(value))
+                }
+            }
+        }
+        for view in cables.list() {
+            guard let name = view["name"]?.stringValue else { continue }
+            let label = "cable=\"\(escape(name))\""
+            let counters = try? cables.ask(name, "counters")
+            add("vsquare_cable_up", label, counters == nil ? "0" : "1")
+            for direction in ["a_to_b", "b_to_a"] {
+                guard let numbers = counters?[direction] else { continue }
+                add("vsquare_cable_frames_total", "\(label),direction=\"\(direction)\",way=\"in\"", sampleValue(numbers["frames_in"]))
+                add("vsquare_cable_frames_total", "\(label),direction=\"\(direction)\",way=\"out\"", sampleValue(numbers["frames_out"]))
+                for (cause, value) in numbers["drops"]?.objectValue ?? [:] {
+                    add("vsquare_cable_drops_total", "\(label),direction=\"\(direction)\",cause=\"\(escape(cause))\"", sampleValue(value))
                 }
             }
         }

@@ -5,7 +5,7 @@ import JSON
 import SwitchEngine
 
 public enum SwitchRoutes {
-    public static func register(on router: inout RouterBuilder, switches: SwitchManager) {
+    public static func register(on router: inout RouterBuilder, switches: SwitchManager, cables: CableManager) {
         router.add("POST", "/v1/switches") { request in
             .json(.object(try switches.create(try parseCreate(request.json()))), status: 201)
         }
@@ -33,7 +33,8 @@ public enum SwitchRoutes {
             }))
         }
         router.add("DELETE", "/v1/switches/{name}") { request in
-            try switches.delete(try request.resourceName("name", kind: "switch"))
+            let force = request.queryValue("force").map { $0 == "true" || $0 == "1" } ?? false
+            try cables.deleteSwitch(try request.resourceName("name", kind: "switch"), force: force)
             return .noContent
         }
         router.add("POST", "/v1/switches/{name}/restart") { request in

@@ -1,0 +1,212 @@
+// CableManager: the cables noun. A cable joins two switch ports through a supervised vsquare-cable
+// worker; like switches, every change is validated, stored durably, then applied to the worker.
+// It shares the supervisor (and its lock) with the SwitchManager, which it asks about switches.
+import CableEngine
+import Glibc
+import JSON
+import Log
+import Posix
+
+public final class CableManager: @unchecked Sendable {
+    let switches: SwitchManager
+    let store: Store
+    let events: EventBus
+    let log: Log
+    let lock: Lock
+    let supervisor: Supervisor
+    let cableBinary: String
+    var cables: [String: SupervisedCable] = [:]
+
+    public init(switches: SwitchManager, cableBinary: String, store: Store, events: EventBus, supervisor: WorkerSupervisor, log: Log) {
+        self.switches = switches
+        self.cableBinary = cableBinary
+        self.store = store
+        self.events = events
+        self.log = log
+        self.supervisor = supervisor.core
+        lock = supervisor.core.lock
+        switches.dependents = { [unowned self] name in
+            self.cables.values.filter { $0.spec.a.switchName == name || $0.spec.b.switchName == name }.map(\.spec.name).sorted()
+        }
+    }
+
+    var cablesDirectory: String { switches.configuration.runDirectory + "/cables" }
+
+    /// Adopts or starts a worker for every stored cable and stops cable workers nobody wants.
+    public func start() throws {
+        try FileSystem.makeDirectories(cablesDirectory, mode: 0o755)
+        let specs = try store.loadCables()
+        let records = Dictionary(uniqueKeysWithValues: try store.loadWorkers(kind: "cable").map { ($0.name, $0) })
+        lock.withLock {
+            for spec in specs {
+                let cable = SupervisedCable(spec: spec, manager: self)
+                cables[spec.name] = cable
+                supervisor.add(cable.worker, record: records[spec.name])
+            }
+            supervisor.stopOrphans(kind: "cable", wanted: Set(specs.map(\.name))) { name in
+                SupervisedCable.recipe(CableSpec(name: name, a: CableEndSpec(switchName: "", port: nil),
+                                                 b: CableEndSpec(switchName: "", port: nil)), manager: self)
+            }
+        }
+    }
+
+    func handle(_ name: String) throws(ControlPlaneError) -> SupervisedCable {
+        guard let cable = cables[name] else { throw .notFound(kind: "cable", name: name) }
+        return cable
+    }
+
+    public func create(_ spec: CableSpec) throws -> JSONObject {
+        view(try lock.withLock { () throws -> SupervisedCable in
+            guard cables[spec.name] == nil else { throw ControlPlaneError.nameTaken(kind: "cable", name: spec.name) }
+            for end in [spec.a, spec.b] {
+                guard let switchSpec = switches.switches[end.switchName]?.spec else {
+                    throw ControlPlaneError.unprocessable(code: "unprocessable", message: "there is no switch named \(end.switchName)")
+                }
+                if let port = end.port, !(1...switchSpec.ports).contains(port) {
+                    throw ControlPlaneError.unprocessable(code: "unprocessable",
+                                                          message: "switch \(end.switchName) has ports 1 to \(switchSpec.ports), not \(port)")
+                }
+            }
+            if spec.a == spec.b, spec.a.port != nil {
+                throw ControlPlaneError.unprocessable(code: "unprocessable", message: "both ends name the same port")
+            }
+            var stored = spec
+            stored.createdAt = Clock.rfc3339(Clock.wallSeconds())
+            try store.saveCable(stored)
+            let cable = SupervisedCable(spec: stored, manager: self)
+            cables[spec.name] = cable
+            events.publish("cable.created", ["cable": JSON(spec.name)])
+            supervisor.add(cable.worker, record: nil)
+            return cable
+        })
+    }
+
+    public func list() -> [JSONObject] {
+        lock.withLock { cables.keys.sorted().map { cables[$0]! } }.map { view($0) }
+    }
+
+    public func get(_ name: String) throws -> JSONObject {
+        view(try lock.withLock { try handle(name) })
+    }
+
+    /// Changes the spec with `body`, stores it and applies it to the running worker.
+    public func update(_ name: String, _ body: (inout CableSpec) throws -> Void) throws -> JSONObject {
+        let cable: SupervisedCable = try lock.withLock {
+            let cable = try handle(name)
+            var spec = cable.spec
+            try body(&spec)
+            guard spec != cable.spec else { return cable }
+            spec.generation += 1
+            try store.saveCable(spec)
+            let cutChanged = spec.cut != cable.spec.cut
+            cable.spec = spec
+            if cable.worker.lifecycle.state == .running {
+                do {
+                    try SupervisedCable.configure(cable.worker.client, spec)
+                } catch {
+                    log.warning("could not apply the cable's configuration", [("cable.name", name), ("error", String(describing: error))])
+                }
+            }
+            if cutChanged { events.publish(spec.cut ? "cable.cut" : "cable.restored", ["cable": JSON(name), "requested": true]) }
+            return cable
+        }
+        return view(cable)
+    }
+
+    public func delete(_ name: String) throws {
+        try lock.withLock {
+            let cable = try handle(name)
+            try store.deleteCable(name)
+            supervisor.remove(cable.worker)
+            cables[name] = nil
+            unlink(cable.controlPath)
+            events.publish("cable.deleted", ["cable": JSON(name)])
+        }
+    }
+
+    /// Runs `op` on the cable's worker; 503 if it is not running or does not answer.
+    public func ask(_ name: String, _ op: String) throws -> JSON {
+        let client: WorkerClient = try lock.withLock {
+            let cable = try handle(name)
+            guard cable.worker.lifecycle.state == .running else {
+                throw ControlPlaneError.workerUnavailable(name: name, reason: "its worker is \(cable.worker.lifecycle.state.rawValue)")
+            }
+            return cable.worker.client
+        }
+        do {
+            return try client.call(op)
+        } catch .unavailable(let reason) {
+            throw ControlPlaneError.workerUnavailable(name: name, reason: reason)
+        } catch .rejected(let code, let message) {
+            throw ControlPlaneError.unprocessable(code: code, message: message)
+        }
+    }
+
+    /// Deletes switch `name`; if cables use it, 409 unless `force`, which deletes those cables first.
+    public func deleteSwitch(_ name: String, force: Bool) throws {
+        let users = lock.withLock { switches.dependents?(name) ?? [] }
+        if !users.isEmpty && !force {
+            throw ControlPlaneError.conflict(code: "switch_in_use",
+                message: "switch \(name) is used by cables \(users.joined(separator: ", ")); delete them first or add ?force=true")
+        }
+        for cable in users { try delete(cable) }
+        try switches.delete(name)
+    }
+
+    /// Composes the view; takes the lock itself, so never call it with the lock held.
+    func view(_ cable: SupervisedCable) -> JSONObject {
+        let (spec, lifecycle, client) = lock.withLock { (cable.spec, cable.worker.lifecycle, cable.worker.client) }
+        let status = lifecycle.state == .running ? try? client.call("status") : nil
+        var state = lifecycle.state.rawValue
+        if let observed = status?["state"]?.stringValue { state = observed } else if lifecycle.state == .running { state = "unresponsive" }
+        return [
+            "name": JSON(spec.name), "description": JSON(spec.description),
+            "a": .object(spec.a.json), "b": .object(spec.b.json),
+            "impairments": ["a_to_b": .object(spec.aToB.json), "b_to_a": .object(spec.bToA.json)],
+            "seed": JSON(String(spec.seed)), "cut": JSON(spec.cut),
+            "state": JSON(state),
+            "ends": status?["ends"] ?? .null,
+            "pid": status?["pid"] ?? .null,
+            "restart_count": JSON(lifecycle.restartCount),
+            "last_exit_reason": JSON(lifecycle.lastExit?.description),
+            "generation": JSON(spec.generation),
+            "applied_generation": status?["applied_generation"] ?? .null,
+            "created_at": JSON(spec.createdAt),
+        ]
+    }
+}
+
+/// One cable: its spec and the supervised worker that runs it (whose recipe follows the spec).
+final class SupervisedCable {
+    var spec: CableSpec {
+        didSet { worker.recipe = SupervisedCable.recipe(spec, manager: manager) }
+    }
+    unowned let manager: CableManager
+    let worker: SupervisedWorker
+
+    init(spec: CableSpec, manager: CableManager) {
+        self.spec = spec
+        self.manager = manager
+        worker = SupervisedWorker(recipe: SupervisedCable.recipe(spec, manager: manager))
+    }
+
+    var controlPath: String { worker.recipe.controlPath }
+
+    static func recipe(_ spec: CableSpec, manager: CableManager) -> WorkerRecipe {
+        var arguments = ["--a", manager.switches.directory(for: spec.a.switchName), "--b", manager.switches.directory(for: spec.b.switchName),
+                         "--control", manager.cablesDirectory + "/" + spec.name + ".sock", "--name", spec.name, "--seed", String(spec.seed)]
+        if let port = spec.a.port { arguments += ["--a-port", String(port)] }
+        if let port = spec.b.port { arguments += ["--b-port", String(port)] }
+        let control = manager.cablesDirectory + "/" + spec.name + ".sock"
+        return WorkerRecipe(kind: "cable", name: spec.name, binary: manager.cableBinary, arguments: arguments,
+                            controlPath: control, logPath: manager.switches.configuration.logDirectory + "/cable-" + spec.name + ".log",
+                            prepare: { unlink(control) }, configure: { client in try SupervisedCable.configure(client, spec) })
+    }
+
+    /// Sets every impairment field of both directions (so nothing stale survives), then cut or restore.
+    static func configure(_ client: WorkerClient, _ spec: CableSpec) throws {
+        try client.call("impairments.set", ["a_to_b": .object(spec.aToB.json), "b_to_a": .object(spec.bToA.json),
+                                            "generation": JSON(spec.generation)])
+        try client.call(spec.cut ? "cut" : "restore")
+    }
+}

@@ -1,0 +1,96 @@
+// /v1/cables: cables between switch ports, their impairments (PATCH changes only the fields named;
+// null turns one off), cut and restore, and their counters.
+import CableEngine
+import ControlPlane
+import JSON
+
+public enum CableRoutes {
+    public static func register(on router: inout RouterBuilder, cables: CableManager) {
+        router.add("POST", "/v1/cables") { request in
+            .json(.object(try cables.create(try parseCreate(try request.json()))), status: 201)
+        }
+        router.add("GET", "/v1/cables") { _ in
+            .json(["cables": JSON(cables.list().map(JSON.object))])
+        }
+        router.add("GET", "/v1/cables/{name}") { request in
+            .json(.object(try cables.get(try request.resourceName("name", kind: "cable"))))
+        }
+        router.add("PATCH", "/v1/cables/{name}") { request in
+            let name = try request.resourceName("name", kind: "cable")
+            var reader = try JSONReader(try request.json())
+            let description = try reader.optionalString("description")
+            var impairments = try reader.optionalObject("impairments")
+            for fixed in ["name", "a", "b", "seed"] where reader.contains(fixed) {
+                throw ControlPlaneError.unprocessable(code: "unprocessable",
+                                                      message: "`\(fixed)` cannot be changed; delete the cable and create it again")
+            }
+            try reader.finish()
+            return .json(.object(try cables.update(name) { spec in
+                if let description { spec.description = description }
+                if impairments != nil { try apply(&impairments!, to: &spec) }
+            }))
+        }
+        router.add("DELETE", "/v1/cables/{name}") { request in
+            try cables.delete(try request.resourceName("name", kind: "cable"))
+            return .noContent
+        }
+        router.add("POST", "/v1/cables/{name}/cut") { request in
+            .json(.object(try cables.update(try request.resourceName("name", kind: "cable")) { $0.cut = true }))
+        }
+        router.add("POST", "/v1/cables/{name}/restore") { request in
+            .json(.object(try cables.update(try request.resourceName("name", kind: "cable")) { $0.cut = false }))
+        }
+        router.add("GET", "/v1/cables/{name}/metrics") { request in
+            var reply = try cables.ask(try request.resourceName("name", kind: "cable"), "counters").objectValue ?? [:]
+            reply["id"] = nil
+            reply["ok"] = nil
+            return .json(.object(reply))
+        }
+    }
+
+    static func parseCreate(_ body: JSON) throws -> CableSpec {
+        var reader = try JSONReader(body)
+        let name = try reader.string("name", matching: ResourceName.isValid, ruleText: ResourceName.rule)
+        var spec = CableSpec(name: name, a: try end(&reader, "a"), b: try end(&reader, "b"))
+        spec.description = try reader.string("description", default: "")
+        if let seed = reader.value("seed"), !seed.isNull {
+            guard let number = seed.intValue.flatMap(UInt64.init(exactly:)) ?? seed.stringValue.flatMap({ UInt64($0) }) else {
+                throw JSONFieldError(path: "seed", rule: "must be a non-negative integer (or one as a string)")
+            }
+            spec.seed = number
+        }
+        if var impairments = try reader.optionalObject("impairments") { try apply(&impairments, to: &spec) }
+        try reader.finish()
+        return spec
+    }
+
+    static func end(_ reader: inout JSONReader, _ key: String) throws -> CableEndSpec {
+        var end = try reader.object(key)
+        if end.contains("remote") {
+            throw ControlPlaneError.unprocessable(code: "unprocessable", message: "remote cable ends are not supported yet")
+        }
+        let switchName = try end.string("switch", matching: ResourceName.isValid, ruleText: ResourceName.rule)
+        let port = try end.optionalInt("port", in: 1...4096)
+        try end.finish()
+        return CableEndSpec(switchName: switchName, port: port)
+    }
+
+    /// Fields at the top of `impairments` apply to both directions; `a_to_b` and `b_to_a` then
+    /// apply to one each.
+    static func apply(_ reader: inout JSONReader, to spec: inout CableSpec) throws {
+        var aToB = try reader.optionalObject("a_to_b")
+        var bToA = try reader.optionalObject("b_to_a")
+        var forB = reader
+        spec.aToB = try spec.aToB.merging(&reader)
+        spec.bToA = try spec.bToA.merging(&forB)
+        try reader.finish()
+        if aToB != nil {
+            spec.aToB = try spec.aToB.merging(&aToB!)
+            try aToB!.finish()
+        }
+        if bToA != nil {
+            spec.bToA = try spec.bToA.merging(&bToA!)
+            try bToA!.finish()
+        }
+    }
+}
