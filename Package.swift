@@ -20,6 +20,7 @@ let package = Package(
         .systemLibrary(name: "CMicroHTTPD", pkgConfig: "libmicrohttpd", providers: [.apt(["libmicrohttpd-dev"])]),
         .systemLibrary(name: "CJansson", pkgConfig: "jansson", providers: [.apt(["libjansson-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
         .target(name: "CLinux", cSettings: [.define("_GNU_SOURCE")]),
 
         .target(name: "Posix", dependencies: ["CLinux"], swiftSettings: strict),
@@ -28,7 +29,8 @@ let package = Package(
         .target(name: "VDEWire", dependencies: ["Posix"], swiftSettings: strict),
         .target(name: "SwitchEngine", swiftSettings: hotPath),
         .target(name: "CableEngine", dependencies: ["JSON"], swiftSettings: strict),
-        .target(name: "CableWorker", dependencies: ["CableEngine", "VDEWire", "WorkerControl", "JSON", "Posix", "Log"], swiftSettings: strict),
+        .target(name: "CableWorker", dependencies: ["CableEngine", "VDEWire", "WorkerControl", "CSodium", "JSON", "Posix", "Log"],
+                swiftSettings: strict),
         .executableTarget(name: "vsquare-cable", dependencies: ["CableWorker", "JSON", "Posix", "Log"], swiftSettings: strict),
         .target(name: "WorkerControl", dependencies: ["JSON", "Posix", "Log"], swiftSettings: strict),
         .target(name: "SwitchWorker", dependencies: ["SwitchEngine", "VDEWire", "WorkerControl", "JSON", "Posix", "Log"], swiftSettings: hotPath),

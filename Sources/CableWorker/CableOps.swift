@@ -62,13 +62,9 @@ extension CableWorker {
     func statusJSON() -> JSONObject {
         ["name": JSON(options.name), "instance_id": JSON(instanceID), "pid": JSON(Int(getpid())), "version": JSON(VSquareCableVersion.current),
          "uptime_s": JSON(Int((Clock.monotonicNanoseconds() - startedAt) / 1_000_000_000)),
-         "state": JSON(isCut ? "cut" : ends.allSatisfy { $0.state == .connected } ? "up" : "connecting"),
+         "state": JSON(isCut ? "cut" : ends.allSatisfy(\.isUp) ? "up" : "connecting"),
          "cut": JSON(isCut), "seed": JSON(String(options.seed)),
-         "ends": JSON(ends.map { end in
-             ["side": JSON(end.side), "dir": JSON(end.directory), "port": end.port.map { JSON($0) } ?? .null,
-              "state": JSON(end.state.rawValue), "port_socket": JSON(end.client?.portSocketPath),
-              "connections": JSON(end.connections)] as JSON
-         }),
+         "ends": JSON(ends.map { JSON.object($0.status) }),
          "queued_frames": JSON(queues.reduce(0) { $0 + $1.count }),
          "applied_generation": JSON(appliedGeneration)]
     }

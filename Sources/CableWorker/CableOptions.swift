@@ -1,12 +1,24 @@
 // CableOptions: the vsquare-cable command line.
 //
-//   vsquare-cable --a DIR [--a-port N] --b DIR [--b-port N] --control PATH [--name NAME] [--seed N]
+//   vsquare-cable --a DIR [--a-port N] (--b DIR [--b-port N] | --b-listen HOST:PORT | --b-connect HOST:PORT)
+//                 [--key-file FILE | --plain] --control PATH [--name NAME] [--seed N]
+
+import Posix
 
 public struct CableOptions: Equatable, Sendable {
+    /// Where the far end is: a local switch directory, or a remote peer over TCP.
+    public enum FarEnd: Equatable, Sendable {
+        case local(String)
+        case listen(SocketAddress)
+        case connect(SocketAddress)
+    }
+
     public var a: String
     public var aPort: Int?
-    public var b: String
+    public var b: FarEnd
     public var bPort: Int?
+    /// The pre-shared key of a remote end (32 bytes); nil with --plain.
+    public var key: [UInt8]?
     public var control: String
     public var name: String
     /// Seeds both directions' random draws (b→a uses seed + 1); reported so a run can be repeated.
@@ -24,14 +36,21 @@ public struct CableOptions: Equatable, Sendable {
     }
 
     public static let usage = """
-    Usage: vsquare-cable --a DIR --b DIR --control PATH [options]
+    Usage: vsquare-cable --a DIR (--b DIR | --b-listen HOST:PORT | --b-connect HOST:PORT) --control PATH [options]
 
-    One cable between two VDE switches: it plugs into both (as vde_plug would) and carries frames
-    between them through per-direction impairments, set on its JSON control socket.
+    One cable: it plugs into switch A (as vde_plug would) and carries frames to B, either another
+    local switch or a remote peer over TCP, through per-direction impairments set on its JSON
+    control socket.
 
       --a DIR, --b DIR     The switches' control directories (vde://DIR).
       --a-port N, --b-port N
                            Ask for port N on that switch (default: any free port).
+      --b-listen HOST:PORT, --b-connect HOST:PORT
+                           B is a remote peer: wait for it, or connect to it (retried with
+                           backoff). Frames travel with vde_plug's stream framing.
+      --key-file FILE      The pre-shared key (64 hex digits) that authenticates and encrypts a
+                           remote end (ChaCha20-Poly1305). Required for a remote end unless
+      --plain              is given: raw frames, compatible with a vde_plug stream over TCP.
       --control PATH       JSON control socket.
       --name NAME          Name shown in status and logs. Default "cable".
       --seed N             Seed of the random draws (default: random, reported by status).
@@ -44,7 +63,8 @@ public struct CableOptions: Equatable, Sendable {
     public static func parse(_ arguments: [String]) throws(Invalid) -> Command {
         var values: [String: String] = [:]
         var index = 0
-        let valued = ["--a", "--a-port", "--b", "--b-port", "--control", "--name", "--seed"]
+        let valued = ["--a", "--a-port", "--b", "--b-port", "--b-listen", "--b-connect", "--key-file", "--control", "--name", "--seed"]
+        var plain = false
         while index < arguments.count {
             var argument = arguments[index]
             index += 1
@@ -56,6 +76,7 @@ public struct CableOptions: Equatable, Sendable {
             switch argument {
             case "-h", "--help": return .help
             case "--version": return .version
+            case "--plain": plain = true
             case _ where valued.contains(argument):
                 if let inline {
                     values[argument] = inline
@@ -68,7 +89,28 @@ public struct CableOptions: Equatable, Sendable {
                 throw Invalid(description: "unknown option \(argument)")
             }
         }
-        guard let a = values["--a"], let b = values["--b"] else { throw Invalid(description: "--a and --b are required") }
+        guard let a = values["--a"] else { throw Invalid(description: "--a is required") }
+        let farEnds = ["--b", "--b-listen", "--b-connect"].filter { values[$0] != nil }
+        guard farEnds.count == 1 else { throw Invalid(description: "give exactly one of --b, --b-listen, --b-connect") }
+        let b: FarEnd
+        var key: [UInt8]?
+        if let directory = values["--b"] {
+            b = .local(directory)
+        } else {
+            let flag = farEnds[0]
+            guard let address = SocketAddress(hostPort: values[flag]!) else {
+                throw Invalid(description: "\(flag) must be HOST:PORT with a numeric address, not \(values[flag]!)")
+            }
+            b = flag == "--b-listen" ? .listen(address) : .connect(address)
+            if let file = values["--key-file"] {
+                guard let bytes = FileSystem.readFile(file), let parsed = CableOptions.hexKey(String(decoding: bytes, as: UTF8.self)) else {
+                    throw Invalid(description: "--key-file \(file) must hold 64 hexadecimal digits")
+                }
+                key = parsed
+            } else if !plain {
+                throw Invalid(description: "a remote end needs --key-file (or --plain for unencrypted frames)")
+            }
+        }
         guard let control = values["--control"] else { throw Invalid(description: "--control is required") }
         func port(_ flag: String) throws(Invalid) -> Int? {
             guard let text = values[flag] else { return nil }
@@ -80,7 +122,19 @@ public struct CableOptions: Equatable, Sendable {
             guard let parsed = UInt64(text) else { throw Invalid(description: "--seed must be a non-negative integer, not \(text)") }
             seed = parsed
         }
-        return .run(CableOptions(a: a, aPort: try port("--a-port"), b: b, bPort: try port("--b-port"), control: control,
+        return .run(CableOptions(a: a, aPort: try port("--a-port"), b: b, bPort: try port("--b-port"), key: key, control: control,
                                  name: values["--name"] ?? "cable", seed: seed))
+    }
+
+    /// 64 hex digits (whitespace around them ignored) as 32 bytes.
+    public static func hexKey(_ text: String) -> [UInt8]? {
+        let digits = Array(text.utf8.filter { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 })
+        guard digits.count == 64 else { return nil }
+        var bytes: [UInt8] = []
+        for index in stride(from: 0, to: 64, by: 2) {
+            guard let byte = UInt8(String(decoding: digits[index..<(index + 2)], as: UTF8.self), radix: 16) else { return nil }
+            bytes.append(byte)
+        }
+        return bytes
     }
 }

@@ -13,8 +13,6 @@ enum CableTokenKind: UInt8 {
     case controlListener = 1
     case controlClient
     case signals
-    case endData
-    case endControl
 }
 
 public final class CableWorker {
@@ -23,11 +21,11 @@ public final class CableWorker {
     let epoll: Epoll
     let control: ControlServer<CableWorker>
     let signals: SignalFD
-    let ends: [VDESwitchEnd]
+    /// Index 0 is end a (a local switch), index 1 is end b (a switch or a remote peer).
+    var ends: [any CableEnd] = []
     /// Index 0 is a→b, index 1 is b→a.
     var directions: [CableDirection]
     var queues = [DeliveryQueue(), DeliveryQueue()]
-    let receiveBatch = ReceiveBatch(count: 64, slotSize: 65536)
     var running = true
     var isCut = false
     var appliedGeneration: Int64 = 0
@@ -37,110 +35,90 @@ public final class CableWorker {
     public init(options: CableOptions, log: Log) throws {
         self.options = options
         self.log = log
+        StreamCipher.prepare()
         epoll = try Epoll()
         control = try ControlServer(path: options.control, epoll: epoll, listenerKind: CableTokenKind.controlListener.rawValue,
                                     clientKind: CableTokenKind.controlClient.rawValue, ops: CableOps.all, log: log)
         signals = try SignalFD([SIGTERM, SIGINT, SIGHUP])
         try epoll.add(signals.fd, events: .readable, token: Token(kind: CableTokenKind.signals.rawValue).raw)
-        let description = "vsquare-cable: \(options.name)"
-        ends = [VDESwitchEnd(side: "a", directory: options.a, port: options.aPort, description: description),
-                VDESwitchEnd(side: "b", directory: options.b, port: options.bPort, description: description)]
         directions = [CableDirection(seed: options.seed), CableDirection(seed: options.seed &+ 1)]
+        let description = "vsquare-cable: \(options.name)"
+        let emit: (JSON) -> Void = { [unowned self] event in self.endEvent(event) }
+        ends.append(VDESwitchEnd(side: "a", directory: options.a, port: options.aPort, description: description,
+                                 context: EndContext(epoll: epoll, slot: 0, emit: emit)))
+        let context = EndContext(epoll: epoll, slot: 1, emit: emit)
+        switch options.b {
+        case .local(let directory):
+            ends.append(VDESwitchEnd(side: "b", directory: directory, port: options.bPort, description: description, context: context))
+        case .listen(let address):
+            ends.append(TCPStreamEnd(side: "b", mode: .listen(address), key: options.key, context: context))
+        case .connect(let address):
+            ends.append(TCPStreamEnd(side: "b", mode: .connect(address), key: options.key, context: context))
+        }
     }
 
     public func run() {
-        log.info("cable started", [("cable.name", options.name), ("a", options.a), ("b", options.b), ("seed", String(options.seed))])
+        log.info("cable started", [("cable.name", options.name), ("a", options.a), ("b", String(describing: options.b)),
+                                   ("seed", String(options.seed))])
         let now = Clock.monotonicNanoseconds()
-        for index in ends.indices { plug(index, now: now) }
+        for end in ends { end.start(now: now) }
         while running {
             let ready = (try? epoll.wait(timeoutMilliseconds: nextTimeout())) ?? 0
             for index in 0..<ready {
                 let (raw, events) = epoll.event(index)
                 let token = Token(raw: raw)
+                if let kind = EndTokenKind(rawValue: token.kind), ends.indices.contains(token.slot) {
+                    let frames = ends[token.slot].handle(kind: kind, events: events, now: Clock.monotonicNanoseconds())
+                    if !frames.isEmpty { forward(frames, from: token.slot) }
+                    continue
+                }
                 switch CableTokenKind(rawValue: token.kind) {
                 case .controlListener?: control.acceptClients()
                 case .controlClient?: control.clientReady(token, events, context: self)
                 case .signals?:
                     while signals.read() != nil { running = false }
-                case .endData?: receive(from: token.slot)
-                case .endControl?: endControlReadable(token.slot)
                 case nil: break
                 }
             }
             runTimers(now: Clock.monotonicNanoseconds())
         }
-        for index in ends.indices where ends[index].client != nil { unplug(index, now: Clock.monotonicNanoseconds(), reason: "shutdown") }
+        for end in ends { end.stop() }
         control.shutdown()
         log.info("cable stopped", [("cable.name", options.name)])
     }
 
-    // MARK: ends
-
-    private func plug(_ index: Int, now: UInt64) {
-        let end = ends[index]
-        guard end.connect(now: now), let client = end.client else { return }
-        try? epoll.add(client.data.fd, events: .readable, token: Token(kind: CableTokenKind.endData.rawValue, slot: index).raw)
-        try? epoll.add(client.control.fd, events: [.readable, .readHangUp], token: Token(kind: CableTokenKind.endControl.rawValue, slot: index).raw)
-        log.info("end plugged in", [("cable.name", options.name), ("side", end.side), ("port_socket", client.portSocketPath)])
-        control.emit(["event": "end.up", "side": JSON(end.side), "port_socket": JSON(client.portSocketPath)])
-    }
-
-    private func unplug(_ index: Int, now: UInt64, reason: String) {
-        let end = ends[index]
-        if let client = end.client {
-            epoll.remove(client.data.fd)
-            epoll.remove(client.control.fd)
-        }
-        end.disconnect(now: now)
-        let metadata = [("cable.name", options.name), ("side", end.side), ("reason", reason)]
-        if reason == "shutdown" { log.info("end unplugged", metadata) } else { log.warning("end unplugged", metadata) }
-        control.emit(["event": "end.down", "side": JSON(end.side), "reason": JSON(reason)])
-    }
-
-    private func endControlReadable(_ index: Int) {
-        guard let client = ends[index].client else { return }
-        var scratch: [UInt8] = []
-        switch try? client.control.read(into: &scratch, maximum: 64) {
-        case .done(let count)? where count > 0: return
-        case .wouldBlock?: return
-        default: unplug(index, now: Clock.monotonicNanoseconds(), reason: "the switch closed the connection")
-        }
+    /// An end's event: logged and passed to control clients.
+    private func endEvent(_ event: JSON) {
+        let name = event["event"]?.stringValue ?? "end"
+        let metadata = [("cable.name", options.name), ("side", event["side"]?.stringValue ?? "-"),
+                        ("detail", event["reason"]?.stringValue ?? event["peer"]?.stringValue ?? "-")]
+        if name == "end.up" { log.info(name, metadata) } else { log.warning(name, metadata) }
+        control.emit(event)
     }
 
     // MARK: frames
 
-    private func receive(from index: Int) {
-        guard let client = ends[index].client else { return }
+    private func forward(_ frames: [[UInt8]], from index: Int) {
         let direction = index
-        let target = 1 - index
-        for _ in 0..<8 {
-            guard case .done(let count)? = try? receiveBatch.receive(from: client.data.fd), count > 0 else { return }
-            let now = Clock.monotonicNanoseconds()
-            for message in 0..<count {
-                let length = min(receiveBatch.length(message), receiveBatch.slotSize)
-                let slot = receiveBatch.slot(message)
-                for delivery in directions[direction].process(length: length, now: now) {
-                    if delivery.due <= now && queues[direction].isEmpty && delivery.flippedBits.isEmpty {
-                        send(UnsafeRawBufferPointer(rebasing: slot[..<length]), to: target, direction: direction)
-                        continue
-                    }
-                    var bytes = Array(slot[..<length])
-                    for bit in delivery.flippedBits { bytes[bit / 8] ^= UInt8(1 << (bit % 8)) }
-                    if delivery.due <= now && queues[direction].isEmpty {
-                        bytes.withUnsafeBytes { send($0, to: target, direction: direction) }
-                    } else {
-                        queues[direction].push(due: delivery.due, bytes: bytes)
-                    }
+        let now = Clock.monotonicNanoseconds()
+        for frame in frames {
+            for delivery in directions[direction].process(length: frame.count, now: now) {
+                var bytes = frame
+                for bit in delivery.flippedBits { bytes[bit / 8] ^= UInt8(1 << (bit % 8)) }
+                if delivery.due <= now && queues[direction].isEmpty {
+                    bytes.withUnsafeBytes { send($0, direction: direction) }
+                } else {
+                    queues[direction].push(due: delivery.due, bytes: bytes)
                 }
             }
-            if count < receiveBatch.count { return }
         }
     }
 
-    private func send(_ frame: UnsafeRawBufferPointer, to target: Int, direction: Int) {
-        if ends[target].client == nil {
+    private func send(_ frame: UnsafeRawBufferPointer, direction: Int) {
+        let target = ends[1 - direction]
+        if !target.isUp {
             directions[direction].recordDrop(.down)
-        } else if ends[target].send(frame) {
+        } else if target.send(frame) {
             directions[direction].sent(length: frame.count)
         } else {
             directions[direction].recordDrop(.queue)
@@ -153,19 +131,17 @@ public final class CableWorker {
         let now = Clock.monotonicNanoseconds()
         var deadline = now + 1_000_000_000
         for queue in queues { if let due = queue.nextDue { deadline = min(deadline, due) } }
-        for end in ends where end.state == .connecting { deadline = min(deadline, end.retryAt) }
+        for end in ends { if let due = end.retryAt { deadline = min(deadline, due) } }
         return Int32(max(0, (Int64(deadline) - Int64(now) + 999_999) / 1_000_000))
     }
 
     private func runTimers(now: UInt64) {
         for direction in 0..<2 {
             while let frame = queues[direction].popDue(now: now) {
-                frame.bytes.withUnsafeBytes { send($0, to: 1 - direction, direction: direction) }
+                frame.bytes.withUnsafeBytes { send($0, direction: direction) }
             }
         }
-        for index in ends.indices where ends[index].state == .connecting && ends[index].retryAt <= now {
-            plug(index, now: now)
-        }
+        for end in ends { if let due = end.retryAt, due <= now { end.start(now: now) } }
     }
 
     // MARK: cut and restore

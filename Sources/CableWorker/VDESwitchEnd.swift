@@ -1,60 +1,99 @@
 // VDESwitchEnd: a cable end plugged into a VDE switch, as vde_plug would be. Its ctl stream closing
-// means the switch is gone (or kicked us); the worker then plugs in again with backoff.
+// means the switch is gone (or kicked us); it then plugs in again with backoff (50 ms doubling to 2 s).
 import Glibc
+import JSON
 import Posix
 import VDEWire
 
-final class VDESwitchEnd {
-    enum State: String {
-        case connected, connecting
-    }
-
+final class VDESwitchEnd: CableEnd {
     let side: String
     let directory: String
     let port: Int?
     let description: String
-    private(set) var client: VDEClient?
-    private(set) var state = State.connecting
-    /// Monotonic time of the next plug-in attempt.
-    var retryAt: UInt64 = 0
+    let context: EndContext
+    private var client: VDEClient?
+    private(set) var retryAt: UInt64?
     private var backoff: UInt64 = 50_000_000
-    private(set) var connections = 0
+    private var connections = 0
+    private let batch = ReceiveBatch(count: 64, slotSize: 65536)
 
-    init(side: String, directory: String, port: Int?, description: String) {
+    init(side: String, directory: String, port: Int?, description: String, context: EndContext) {
         self.side = side
         self.directory = directory
         self.port = port
         self.description = description
+        self.context = context
+        retryAt = 0
     }
 
-    /// Tries to plug in; on failure schedules the next try (50 ms doubling up to 2 s).
-    func connect(now: UInt64) -> Bool {
+    var isUp: Bool { client != nil }
+
+    func start(now: UInt64) {
         do {
             let client = try VDEClient(directory: directory, kind: .port(port ?? 0), description: description)
             try client.data.setNonBlocking()
             try? client.data.setOption(SOL_SOCKET, SO_SNDBUF, 4 << 20)
+            try context.epoll.add(client.data.fd, events: .readable, token: context.token(.endData))
+            try context.epoll.add(client.control.fd, events: [.readable, .readHangUp], token: context.token(.endControl))
             self.client = client
-            state = .connected
+            retryAt = nil
             backoff = 50_000_000
             connections += 1
-            return true
+            context.emit(["event": "end.up", "side": JSON(side), "port_socket": JSON(client.portSocketPath)])
         } catch {
             retryAt = now + backoff
             backoff = min(backoff * 2, 2_000_000_000)
-            return false
         }
     }
 
-    func disconnect(now: UInt64) {
-        client?.close()
-        client = nil
-        state = .connecting
-        retryAt = now + backoff
+    func handle(kind: EndTokenKind, events: Epoll.Events, now: UInt64) -> [[UInt8]] {
+        guard let client else { return [] }
+        if kind == .endControl {
+            var scratch: [UInt8] = []
+            switch try? client.control.read(into: &scratch, maximum: 64) {
+            case .done(let count)? where count > 0: return []
+            case .wouldBlock?: return []
+            default:
+                drop(now: now, reason: "the switch closed the connection")
+                return []
+            }
+        }
+        var frames: [[UInt8]] = []
+        for _ in 0..<8 {
+            guard case .done(let count)? = try? batch.receive(from: client.data.fd), count > 0 else { break }
+            for index in 0..<count {
+                let length = min(batch.length(index), batch.slotSize)
+                frames.append(Array(batch.slot(index)[..<length]))
+            }
+            if count < batch.count { break }
+        }
+        return frames
     }
 
-    /// Sends one frame without blocking; false if it could not go (full buffer, or not plugged in).
     func send(_ frame: UnsafeRawBufferPointer) -> Bool {
         guard let client else { return false }
         return Glibc.send(client.data.fd, frame.baseAddress, frame.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL)) == frame.count
+    }
+
+    private func drop(now: UInt64, reason: String) {
+        close()
+        retryAt = now + backoff
+        context.emit(["event": "end.down", "side": JSON(side), "reason": JSON(reason)])
+    }
+
+    private func close() {
+        if let client {
+            context.epoll.remove(client.data.fd)
+            context.epoll.remove(client.control.fd)
+            client.close()
+        }
+        client = nil
+    }
+
+    func stop() { close() }
+
+    var status: JSONObject {
+        ["side": JSON(side), "kind": "switch", "dir": JSON(directory), "port": port.map { JSON($0) } ?? .null,
+         "state": JSON(isUp ? "connected" : "connecting"), "port_socket": JSON(client?.portSocketPath), "connections": JSON(connections)]
     }
 }

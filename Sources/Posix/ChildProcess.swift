@@ -12,6 +12,8 @@ public final class ChildProcess: @unchecked Sendable {
         /// A connected unix stream socket: our end is `stdin`/`stdout`/`stderr` of this object.
         case pipe
         case file(String)
+        /// An open descriptor of ours (e.g. a connected socket), duplicated into the child.
+        case descriptor(Int32)
     }
 
     /// How a child ended.
@@ -59,6 +61,8 @@ public final class ChildProcess: @unchecked Sendable {
             case .file(let file):
                 posix_spawn_file_actions_addopen(&actions, Int32(target), file,
                                                  target == 0 ? O_RDONLY : (O_WRONLY | O_CREAT | O_APPEND), 0o644)
+            case .descriptor(let fd):
+                posix_spawn_file_actions_adddup2(&actions, fd, Int32(target))
             case .pipe:
                 // A socketpair rather than a pipe: our end then takes timeouts and half-closes.
                 var ends: [Int32] = [-1, -1]

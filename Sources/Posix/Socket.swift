@@ -208,3 +208,19 @@ extension Socket {
         return socket
     }
 }
+
+extension Socket {
+    /// The address of the connected peer.
+    public func peerAddress() throws -> SocketAddress {
+        let fd = try live("getpeername")
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        _ = try withUnsafeMutablePointer(to: &storage) { pointer in
+            try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
+                try syscall("getpeername") { Glibc.getpeername(fd, sa, &length) }
+            }
+        }
+        guard let address = SocketAddress(storage: storage) else { throw Errno(EAFNOSUPPORT, call: "getpeername") }
+        return address
+    }
+}

@@ -140,3 +140,10 @@ public enum SocketAddress: Equatable, Sendable, CustomStringConvertible {
         }
     }
 }
+
+extension SocketAddress {
+    public var isIPv6: Bool {
+        if case .ipv6 = self { return true }
+        return false
+    }
+}

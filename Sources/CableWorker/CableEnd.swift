@@ -1,0 +1,38 @@
+// CableEnd: one side of a cable behind one small interface — start (plug in, connect or listen),
+// handle readiness of its descriptors (returning the frames that arrived), send a frame, stop.
+// Kinds: VDESwitchEnd (a local switch, like vde_plug) and TCPStreamEnd (a remote peer over TCP).
+import JSON
+import Posix
+import WorkerControl
+
+/// What an end needs from the worker: epoll registration under its slot, and events.
+struct EndContext {
+    let epoll: Epoll
+    /// The end's index (0 = a, 1 = b), carried in its tokens' slot.
+    let slot: Int
+    let emit: (JSON) -> Void
+}
+
+enum EndTokenKind: UInt8 {
+    case endData = 4
+    case endControl = 5
+    case endListen = 6
+}
+
+protocol CableEnd: AnyObject {
+    var side: String { get }
+    /// Frames can be sent and received.
+    var isUp: Bool { get }
+    /// When to call `start` again (nil: nothing to retry, e.g. up or listening).
+    var retryAt: UInt64? { get }
+    func start(now: UInt64)
+    /// Readiness of one of this end's descriptors; returns the frames that arrived.
+    func handle(kind: EndTokenKind, events: Epoll.Events, now: UInt64) -> [[UInt8]]
+    func send(_ frame: UnsafeRawBufferPointer) -> Bool
+    func stop()
+    var status: JSONObject { get }
+}
+
+extension EndContext {
+    func token(_ kind: EndTokenKind) -> UInt64 { Token(kind: kind.rawValue, slot: slot).raw }
+}
