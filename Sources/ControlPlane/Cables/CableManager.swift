@@ -58,7 +58,10 @@ public final class CableManager: @unchecked Sendable {
     public func create(_ spec: CableSpec) throws -> JSONObject {
         view(try lock.withLock { () throws -> SupervisedCable in
             guard cables[spec.name] == nil else { throw ControlPlaneError.nameTaken(kind: "cable", name: spec.name) }
-            for end in [spec.a, spec.b] {
+            guard spec.a.remote == nil else {
+                throw ControlPlaneError.unprocessable(code: "unprocessable", message: "end a must be a local switch; put the remote end in b")
+            }
+            for end in [spec.a, spec.b] where end.remote == nil {
                 guard let switchSpec = switches.switches[end.switchName]?.spec else {
                     throw ControlPlaneError.unprocessable(code: "unprocessable", message: "there is no switch named \(end.switchName)")
                 }
@@ -67,7 +70,7 @@ public final class CableManager: @unchecked Sendable {
                                                           message: "switch \(end.switchName) has ports 1 to \(switchSpec.ports), not \(port)")
                 }
             }
-            if spec.a == spec.b, spec.a.port != nil {
+            if spec.a == spec.b, spec.a.port != nil, spec.a.remote == nil {
                 throw ControlPlaneError.unprocessable(code: "unprocessable", message: "both ends name the same port")
             }
             var stored = spec
@@ -120,6 +123,7 @@ public final class CableManager: @unchecked Sendable {
             supervisor.remove(cable.worker)
             cables[name] = nil
             unlink(cable.controlPath)
+            unlink(cablesDirectory + "/" + name + ".key")
             events.publish("cable.deleted", ["cable": JSON(name)])
         }
     }
@@ -193,14 +197,27 @@ final class SupervisedCable {
     var controlPath: String { worker.recipe.controlPath }
 
     static func recipe(_ spec: CableSpec, manager: CableManager) -> WorkerRecipe {
-        var arguments = ["--a", manager.switches.directory(for: spec.a.switchName), "--b", manager.switches.directory(for: spec.b.switchName),
-                         "--control", manager.cablesDirectory + "/" + spec.name + ".sock", "--name", spec.name, "--seed", String(spec.seed)]
-        if let port = spec.a.port { arguments += ["--a-port", String(port)] }
-        if let port = spec.b.port { arguments += ["--b-port", String(port)] }
         let control = manager.cablesDirectory + "/" + spec.name + ".sock"
+        let keyFile = manager.cablesDirectory + "/" + spec.name + ".key"
+        var arguments = ["--a", manager.switches.directory(for: spec.a.switchName), "--control", control, "--name", spec.name,
+                         "--seed", String(spec.seed)]
+        if let port = spec.a.port { arguments += ["--a-port", String(port)] }
+        if let remote = spec.b.remote {
+            arguments += [remote.listen ? "--b-listen" : "--b-connect", remote.address]
+            arguments += remote.key == nil ? ["--plain"] : ["--key-file", keyFile]
+        } else {
+            arguments += ["--b", manager.switches.directory(for: spec.b.switchName)]
+            if let port = spec.b.port { arguments += ["--b-port", String(port)] }
+        }
+        let key = spec.b.remote?.key
         return WorkerRecipe(kind: "cable", name: spec.name, binary: manager.cableBinary, arguments: arguments,
                             controlPath: control, logPath: manager.switches.configuration.logDirectory + "/cable-" + spec.name + ".log",
-                            prepare: { unlink(control) }, configure: { client in try SupervisedCable.configure(client, spec) })
+                            prepare: {
+                                unlink(control)
+                                unlink(keyFile)
+                                if let key { writePrivateFile(keyFile, key + "\n") }
+                            },
+                            configure: { client in try SupervisedCable.configure(client, spec) })
     }
 
     /// Sets every impairment field of both directions (so nothing stale survives), then cut or restore.
@@ -209,4 +226,12 @@ final class SupervisedCable {
                                             "generation": JSON(spec.generation)])
         try client.call(spec.cut ? "cut" : "restore")
     }
+}
+
+/// Writes `text` to a new file only its owner can read (a cable's pre-shared key).
+func writePrivateFile(_ path: String, _ text: String) {
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+    guard fd >= 0 else { return }
+    writeText(text, to: fd)
+    close(fd)
 }

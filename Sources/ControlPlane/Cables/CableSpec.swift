@@ -3,17 +3,60 @@
 import CableEngine
 import JSON
 
+/// A cable end on another host: wait for the peer or connect to it, encrypted with a pre-shared
+/// key or plain (raw frames, for a vde_plug stream).
+public struct RemoteEndSpec: Equatable, Sendable {
+    public var listen: Bool
+    /// HOST:PORT to listen on or connect to.
+    public var address: String
+    /// 64 hex digits; nil means plain.
+    public var key: String?
+
+    public init(listen: Bool, address: String, key: String?) {
+        self.listen = listen
+        self.address = address
+        self.key = key
+    }
+}
+
 public struct CableEndSpec: Equatable, Sendable {
+    /// The switch this end plugs into (empty for a remote end).
     public var switchName: String
     /// The port asked for; nil takes any free one.
     public var port: Int?
+    public var remote: RemoteEndSpec?
 
-    public init(switchName: String, port: Int?) {
+    public init(switchName: String, port: Int?, remote: RemoteEndSpec? = nil) {
         self.switchName = switchName
         self.port = port
+        self.remote = remote
     }
 
-    public var json: JSONObject { ["switch": JSON(switchName), "port": port.map { JSON($0) } ?? .null] }
+    /// The API's view (never the key).
+    public var json: JSONObject {
+        if let remote {
+            return ["remote": [remote.listen ? "listen" : "connect": JSON(remote.address), "encrypted": JSON(remote.key != nil)]]
+        }
+        return ["switch": JSON(switchName), "port": port.map { JSON($0) } ?? .null]
+    }
+
+    /// The store's encoding (with the key).
+    var storedJSON: JSONObject {
+        var object = json
+        if let remote { object["remote"] = ["listen": JSON(remote.listen), "address": JSON(remote.address), "key": JSON(remote.key)] }
+        return object
+    }
+
+    init?(stored json: JSON?) {
+        guard let json else { return nil }
+        if let remote = json["remote"], let address = remote["address"]?.stringValue {
+            self.init(switchName: "", port: nil,
+                      remote: RemoteEndSpec(listen: remote["listen"]?.boolValue ?? false, address: address, key: remote["key"]?.stringValue))
+            return
+        }
+        guard let name = json["switch"]?.stringValue else { return nil }
+        self.init(switchName: name, port: json["port"]?.intValue)
+    }
 }
 
 public struct CableSpec: Equatable, Sendable {
@@ -36,16 +79,16 @@ public struct CableSpec: Equatable, Sendable {
 
     /// The store's encoding.
     public var storedJSON: JSON {
-        ["name": JSON(name), "description": JSON(description), "a": .object(a.json), "b": .object(b.json),
+        ["name": JSON(name), "description": JSON(description), "a": .object(a.storedJSON), "b": .object(b.storedJSON),
          "a_to_b": .object(aToB.json), "b_to_a": .object(bToA.json), "seed": JSON(String(seed)), "cut": JSON(cut),
          "generation": JSON(generation), "created_at": JSON(createdAt)]
     }
 
     public init?(stored json: JSON) {
-        guard let name = json["name"]?.stringValue, let aSwitch = json["a"]?["switch"]?.stringValue,
-              let bSwitch = json["b"]?["switch"]?.stringValue else { return nil }
-        self.init(name: name, a: CableEndSpec(switchName: aSwitch, port: json["a"]?["port"]?.intValue),
-                  b: CableEndSpec(switchName: bSwitch, port: json["b"]?["port"]?.intValue))
+        guard let name = json["name"]?.stringValue, let a = CableEndSpec(stored: json["a"]), let b = CableEndSpec(stored: json["b"]) else {
+            return nil
+        }
+        self.init(name: name, a: a, b: b)
         description = json["description"]?.stringValue ?? ""
         for (key, direction) in [("a_to_b", \CableSpec.aToB), ("b_to_a", \CableSpec.bToA)] {
             if let stored = json[key], var reader = try? JSONReader(stored),

@@ -3,6 +3,7 @@
 import CableEngine
 import ControlPlane
 import JSON
+import Posix
 
 public enum CableRoutes {
     public static func register(on router: inout RouterBuilder, cables: CableManager) {
@@ -67,7 +68,26 @@ public enum CableRoutes {
     static func end(_ reader: inout JSONReader, _ key: String) throws -> CableEndSpec {
         var end = try reader.object(key)
         if end.contains("remote") {
-            throw ControlPlaneError.unprocessable(code: "unprocessable", message: "remote cable ends are not supported yet")
+            var remote = try end.object("remote")
+            let listen = try remote.optionalString("listen")
+            let connect = try remote.optionalString("connect")
+            guard (listen == nil) != (connect == nil), let address = listen ?? connect else {
+                throw JSONFieldError(path: "\(key).remote", rule: "must name exactly one of `listen` and `connect`")
+            }
+            guard SocketAddress(hostPort: address) != nil else {
+                throw JSONFieldError(path: "\(key).remote.\(listen != nil ? "listen" : "connect")", rule: "must be HOST:PORT with a numeric address")
+            }
+            let plain = try remote.bool("plain", default: false)
+            let secret = try remote.optionalString("key")
+            if let secret, secret.utf8.count != 64 || !secret.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) || (0x41...0x46).contains($0) }) {
+                throw JSONFieldError(path: "\(key).remote.key", rule: "must be 64 hexadecimal digits (a 256-bit pre-shared key)")
+            }
+            guard plain != (secret != nil) else {
+                throw JSONFieldError(path: "\(key).remote", rule: "needs either `key` (encrypted) or `plain: true`, not both or neither")
+            }
+            try remote.finish()
+            try end.finish()
+            return CableEndSpec(switchName: "", port: nil, remote: RemoteEndSpec(listen: listen != nil, address: address, key: secret))
         }
         let switchName = try end.string("switch", matching: ResourceName.isValid, ruleText: ResourceName.rule)
         let port = try end.optionalInt("port", in: 1...4096)

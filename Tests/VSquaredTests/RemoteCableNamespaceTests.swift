@@ -1,0 +1,144 @@
+// A remote cable between two vsquared daemons in two network namespaces, joined by a veth pair
+// this test creates (and always removes): frames cross encrypted, a wrong key is refused, and the
+// cable carries frames again after its path is cut and restored. Root only; traffic stays inside
+// the test's own namespaces.
+import Glibc
+import JSON
+import Posix
+import Testing
+import VDEWire
+import VSquareTesting
+
+/// Two namespaces joined by veth: `a` has 10.201.X.1, `b` has 10.201.X.2. Removed on deinit.
+final class NamespacePair: @unchecked Sendable {
+    let a: String
+    let b: String
+    let subnet = Int.random(in: 1...250)
+
+    init() throws {
+        let tag = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        a = "vsqA-" + tag
+        b = "vsqB-" + tag
+        let vethA = "va" + tag.prefix(6), vethB = "vb" + tag.prefix(6)
+        self.vethA = String(vethA)
+        for command in [
+            "ip netns add \(a)", "ip netns add \(b)",
+            "ip link add \(vethA) type veth peer name \(vethB)",
+            "ip link set \(vethA) netns \(a)", "ip link set \(vethB) netns \(b)",
+            "ip -n \(a) addr add 10.201.\(subnet).1/24 dev \(vethA)", "ip -n \(b) addr add 10.201.\(subnet).2/24 dev \(vethB)",
+            "ip -n \(a) link set lo up", "ip -n \(b) link set lo up",
+            "ip -n \(a) link set \(vethA) up", "ip -n \(b) link set \(vethB) up",
+        ] where shell(command) != 0 {
+            remove()
+            throw HTTPTestError.malformedResponse("namespace set-up failed: \(command)")
+        }
+    }
+
+    let vethA: String
+
+    deinit { remove() }
+
+    func remove() {
+        _ = shell("ip netns del \(a) 2>/dev/null; ip netns del \(b) 2>/dev/null")
+    }
+
+    func setPath(up: Bool) { _ = shell("ip -n \(a) link set \(vethA) \(up ? "up" : "down")") }
+}
+
+@discardableResult
+func shell(_ command: String) -> Int32 {
+    let status = command.withCString { system($0) }
+    return (status >> 8) & 0xFF
+}
+
+/// A vsquared running inside a namespace, driven with curl run in the same namespace.
+final class NamespacedDaemon: @unchecked Sendable {
+    let namespace: String
+    let process: ChildProcess
+    let directory = TempDirectory(prefix: "vsqn")
+    let port = 18600
+
+    init(namespace: String) throws {
+        self.namespace = namespace
+        let log = directory.path + "/log"
+        process = try ChildProcess(path: "/usr/sbin/ip", arguments: ["netns", "exec", namespace, DaemonProcess.productsDirectory + "/vsquared",
+                                                                     "--listen", "127.0.0.1:\(port)", "--home", directory.path + "/h",
+                                                                     "--run", directory.path + "/r"],
+                                   stdin: .null, stdout: .file(log), stderr: .file(log))
+        guard eventually(timeoutSeconds: 10, { (try? self.request("GET", "/v1/health"))?["status"] == "ok" }) else {
+            throw HTTPTestError.malformedResponse("vsquared did not start in \(namespace)")
+        }
+    }
+
+    deinit { process.stop(signal: SIGKILL, graceSeconds: 0) }
+
+    func request(_ method: String, _ path: String, _ body: JSON? = nil) throws -> JSON {
+        let out = directory.path + "/reply"
+        var command = "ip netns exec \(namespace) curl -s -m 10 -X \(method) http://127.0.0.1:\(port)\(path) -o \(out)"
+        if let body { command += " -H 'Content-Type: application/json' -d '\(body.text())'" }
+        _ = shell(command)
+        guard let bytes = FileSystem.readFile(out), !bytes.isEmpty else { return .null }
+        return try JSON.parse(bytes)
+    }
+
+    func switchDirectory(_ name: String) throws -> String {
+        String(try request("GET", "/v1/switches/\(name)")["plug_url"]!.stringValue!.dropFirst(6))
+    }
+}
+
+@Suite(.serialized, .enabled(if: geteuid() == 0, "network namespaces need root"))
+struct RemoteCableNamespaceTests {
+    @Test func aRemoteCableBetweenTwoHostsWithAWrongKeyAndACutPath() throws {
+        let net = try NamespacePair()
+        let left = try NamespacedDaemon(namespace: net.a)
+        let right = try NamespacedDaemon(namespace: net.b)
+        let key = String(repeating: "5a", count: 32)
+        let listenAddress = "10.201.\(net.subnet).1:7000"
+        _ = try left.request("POST", "/v1/switches", ["name": "s1"])
+        _ = try right.request("POST", "/v1/switches", ["name": "s2"])
+        let near = try left.request("POST", "/v1/cables", ["name": "uplink", "a": ["switch": "s1"],
+                                                           "b": ["remote": ["listen": JSON(listenAddress), "key": JSON(key)]]])
+        #expect(near["b"]?["remote"]?["encrypted"] == true)
+        #expect(near["b"]?["remote"]?["key"] == nil, "the key is never shown")
+        _ = try right.request("POST", "/v1/cables", ["name": "uplink", "a": ["switch": "s2"],
+                                                     "b": ["remote": ["connect": JSON(listenAddress), "key": JSON(key)]]])
+        #expect(eventually(timeoutSeconds: 15) {
+            (try? left.request("GET", "/v1/cables/uplink"))?["state"] == "up" && (try? right.request("GET", "/v1/cables/uplink"))?["state"] == "up"
+        })
+        let west = try VDEClient(directory: try left.switchDirectory("s1"))
+        let east = try VDEClient(directory: try right.switchDirectory("s2"))
+        try west.send(EthernetFrame.make(dst: broadcast, src: macA, payload: Array("between hosts".utf8)))
+        #expect(try east.receive(timeoutSeconds: 3) == EthernetFrame.make(dst: broadcast, src: macA, payload: Array("between hosts".utf8)))
+        let peer = try right.request("GET", "/v1/cables/uplink")["ends"]?[1]
+        #expect(peer?["peer"]?.stringValue == listenAddress && (peer?["bytes_out"]?.intValue ?? 0) > 0)
+
+        // A second cable whose two sides disagree on the key: refused, nothing crosses.
+        _ = try left.request("POST", "/v1/cables", ["name": "spoof", "a": ["switch": "s1"],
+                                                    "b": ["remote": ["listen": JSON("10.201.\(net.subnet).1:7001"), "key": JSON(key)]]])
+        _ = try right.request("POST", "/v1/cables", ["name": "spoof", "a": ["switch": "s2"],
+                                                     "b": ["remote": ["connect": JSON("10.201.\(net.subnet).1:7001"),
+                                                                      "key": JSON(String(repeating: "a5", count: 32))]]])
+        #expect(eventually(timeoutSeconds: 10) {
+            ((try? left.request("GET", "/v1/cables/spoof"))?["ends"]?[1]?["auth_failures"]?.intValue ?? 0) >= 1
+        })
+        #expect(try left.request("GET", "/v1/cables/spoof")["state"] != "up")
+        #expect(try left.request("GET", "/v1/health")["status"] == "ok" && right.request("GET", "/v1/health")["status"] == "ok")
+        _ = try left.request("DELETE", "/v1/cables/spoof")
+        _ = try right.request("DELETE", "/v1/cables/spoof")
+        _ = try east.drain(quietSeconds: 0.3)
+
+        // Cut the path, then restore it: the cable carries frames again.
+        net.setPath(up: false)
+        try west.send(EthernetFrame.make(dst: broadcast, src: macA, payload: Array("into the void".utf8)))
+        usleep(1_500_000)
+        net.setPath(up: true)
+        var delivered = false
+        for _ in 0..<40 where !delivered {
+            try west.send(EthernetFrame.make(dst: broadcast, src: macA, payload: Array("after the cut".utf8)))
+            while let frame = try east.receive(timeoutSeconds: 0.5) {
+                if frame == EthernetFrame.make(dst: broadcast, src: macA, payload: Array("after the cut".utf8)) { delivered = true }
+            }
+        }
+        #expect(delivered, "the cable did not carry frames after the path came back")
+    }
+}
