@@ -17,7 +17,14 @@ func writeKey(_ hex: String, in directory: TempDirectory, _ name: String) -> Str
 let keyOne = String(repeating: "0123456789abcdef", count: 4)
 let keyTwo = String(repeating: "fedcba9876543210", count: 4)
 
-func freePort() -> Int { Int.random(in: 30000...60000) }
+/// A port below the kernel's ephemeral range (32768 up, which port-0 listeners and every client
+/// connection draw from, so a random pick there can collide), checked to be free right now.
+func freePort() -> Int {
+    while true {
+        let port = Int.random(in: 20000...32000)
+        if (try? Socket.listenTCP(SocketAddress(hostPort: "127.0.0.1:\(port)")!)) != nil { return port }
+    }
+}
 
 @Suite(.serialized) struct RemoteCableTests {
     @Test func anEncryptedRemoteCableCarriesFramesBothWays() throws {
