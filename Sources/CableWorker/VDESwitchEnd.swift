@@ -15,7 +15,8 @@ final class VDESwitchEnd: CableEnd {
     private(set) var retryAt: UInt64?
     private var backoff: UInt64 = 50_000_000
     private var connections = 0
-    private let batch = ReceiveBatch(count: 64, slotSize: 65536)
+    /// Slots just over the largest frame a vdeplug client sends (9234), so a batch stays compact in memory.
+    private let batch = ReceiveBatch(count: 64, slotSize: VDEStream.maxFrameSize + 4)
 
     init(side: String, directory: String, port: Int?, description: String, context: EndContext) {
         self.side = side
