@@ -92,4 +92,28 @@ import VSquareTesting
         try left.send(frame(broadcast, macA, "still lost"))
         #expect(try right.drain().isEmpty, "the restarted cable forgot its 100% loss")
     }
+
+    @Test func cablesAreAdoptedAcrossARestartAndReplugAfterTheirSwitchCrashes() throws {
+        let directory = TempDirectory(prefix: "vsqd")
+        var daemon: DaemonProcess? = try DaemonProcess(directory: directory)
+        let (left, right) = try cabled(daemon!, impairments: ["delay_ms": 5])
+        let cablePID = try daemon!.json("/v1/cables/c1")["pid"]!.intValue!
+        #expect(daemon!.stop() == .exited(0))
+        daemon = try DaemonProcess(directory: directory)
+        let adopted = try daemon!.json("/v1/cables/c1")
+        #expect(adopted["pid"]?.intValue == cablePID, "the cable worker was adopted, not replaced")
+        #expect(adopted["state"] == "up")
+
+        // The switch on end b crashes; the supervisor restarts it and the cable plugs in again.
+        let switchPID = Int32(try daemon!.json("/v1/switches/s2")["pid"]!.intValue!)
+        kill(switchPID, SIGKILL)
+        #expect(eventually(timeoutSeconds: 10) {
+            let cable = try? daemon!.json("/v1/cables/c1")
+            return cable?["state"] == "up" && (cable?["ends"]?[1]?["connections"]?.intValue ?? 0) >= 2
+        })
+        let again = try VDEClient(directory: try daemon!.switchDirectory("s2"))
+        try left.send(frame(broadcast, macA, "after the crash"))
+        #expect(try again.receive() == frame(broadcast, macA, "after the crash"))
+        _ = right
+    }
 }
