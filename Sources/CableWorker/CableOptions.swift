@@ -61,34 +61,17 @@ public struct CableOptions: Equatable, Sendable {
     """
 
     public static func parse(_ arguments: [String]) throws(Invalid) -> Command {
-        var values: [String: String] = [:]
-        var index = 0
-        let valued = ["--a", "--a-port", "--b", "--b-port", "--b-listen", "--b-connect", "--key-file", "--control", "--name", "--seed"]
-        var plain = false
-        while index < arguments.count {
-            var argument = arguments[index]
-            index += 1
-            var inline: String?
-            if argument.hasPrefix("--"), let equals = argument.firstIndex(of: "=") {
-                inline = String(argument[argument.index(after: equals)...])
-                argument = String(argument[..<equals])
-            }
-            switch argument {
-            case "-h", "--help": return .help
-            case "--version": return .version
-            case "--plain": plain = true
-            case _ where valued.contains(argument):
-                if let inline {
-                    values[argument] = inline
-                } else {
-                    guard index < arguments.count else { throw Invalid(description: "option \(argument) needs a value") }
-                    values[argument] = arguments[index]
-                    index += 1
-                }
-            default:
-                throw Invalid(description: "unknown option \(argument)")
-            }
+        let flags: CommandLineFlags
+        do {
+            flags = try CommandLineFlags(arguments, valued: ["--a", "--a-port", "--b", "--b-port", "--b-listen", "--b-connect", "--key-file",
+                                                             "--control", "--name", "--seed"], switches: ["--plain"])
+        } catch {
+            throw Invalid(description: error.message)
         }
+        if flags.wantsHelp { return .help }
+        if flags.wantsVersion { return .version }
+        let values = flags.values
+        let plain = flags.switches.contains("--plain")
         guard let a = values["--a"] else { throw Invalid(description: "--a is required") }
         let farEnds = ["--b", "--b-listen", "--b-connect"].filter { values[$0] != nil }
         guard farEnds.count == 1 else { throw Invalid(description: "give exactly one of --b, --b-listen, --b-connect") }

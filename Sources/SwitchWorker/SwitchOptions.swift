@@ -4,6 +4,8 @@
 //   vsquare-switch --dir DIR [--control PATH] [--ports N] [--hub] [--mode OCTAL] [--group NAME]
 //                  [--mac-aging S] [--name NAME] [--queue-frames N] [--max-frame-size N]
 
+import Posix
+
 public struct SwitchOptions: Equatable, Sendable {
     /// The VDE control directory clients name (`vde://DIR`).
     public var directory: String
@@ -61,34 +63,17 @@ public struct SwitchOptions: Equatable, Sendable {
     """
 
     public static func parse(_ arguments: [String]) throws(Invalid) -> Command {
-        var values: [String: String] = [:]
-        var hub = false
-        var index = 0
-        let valued = ["--dir", "--control", "--ports", "--mode", "--group", "--mac-aging", "--name", "--queue-frames", "--max-frame-size"]
-        while index < arguments.count {
-            var argument = arguments[index]
-            index += 1
-            var inline: String?
-            if argument.hasPrefix("--"), let equals = argument.firstIndex(of: "=") {
-                inline = String(argument[argument.index(after: equals)...])
-                argument = String(argument[..<equals])
-            }
-            switch argument {
-            case "-h", "--help": return .help
-            case "--version": return .version
-            case "--hub": hub = true
-            case _ where valued.contains(argument):
-                if let inline {
-                    values[argument] = inline
-                } else {
-                    guard index < arguments.count else { throw Invalid(description: "option \(argument) needs a value") }
-                    values[argument] = arguments[index]
-                    index += 1
-                }
-            default:
-                throw Invalid(description: "unknown option \(argument)")
-            }
+        let flags: CommandLineFlags
+        do {
+            flags = try CommandLineFlags(arguments, valued: ["--dir", "--control", "--ports", "--mode", "--group", "--mac-aging", "--name",
+                                                             "--queue-frames", "--max-frame-size"], switches: ["--hub"])
+        } catch {
+            throw Invalid(description: error.message)
         }
+        if flags.wantsHelp { return .help }
+        if flags.wantsVersion { return .version }
+        let values = flags.values
+        let hub = flags.switches.contains("--hub")
         guard var directory = values["--dir"], !directory.isEmpty else { throw Invalid(description: "--dir is required") }
         while directory.count > 1 && directory.hasSuffix("/") { directory.removeLast() }
         guard directory.utf8.count <= maxDirectoryLength else {

@@ -14,23 +14,31 @@ public struct WorkerRecord: Equatable, Sendable {
 }
 
 extension Store {
-    public func loadSwitches() throws -> [SwitchSpec] {
+    public func loadSwitches() throws -> [SwitchSpec] { try loadSpecs("switches").compactMap(SwitchSpec.init(stored:)) }
+
+    /// Inserts or replaces `spec`; durable when this returns.
+    public func saveSwitch(_ spec: SwitchSpec) throws {
+        try saveSpec("switches", name: spec.name, json: spec.storedJSON, generation: spec.generation, createdAt: spec.createdAt)
+    }
+
+    /// The stored specs of one noun's table (`switches`, `cables`), by name.
+    func loadSpecs(_ table: String) throws -> [JSON] {
         try read { db in
-            try db.query("SELECT spec FROM switches ORDER BY name").compactMap { row in
-                guard case .text(let text) = row[0], let json = try? JSON.parse(text) else { return nil }
-                return SwitchSpec(stored: json)
+            try db.query("SELECT spec FROM \(table) ORDER BY name").compactMap { row in
+                guard case .text(let text) = row[0] else { return nil }
+                return try? JSON.parse(text)
             }
         }
     }
 
-    /// Inserts or replaces `spec`; durable when this returns.
-    public func saveSwitch(_ spec: SwitchSpec) throws {
+    /// Inserts or replaces one spec row of `table`.
+    func saveSpec(_ table: String, name: String, json: JSON, generation: Int, createdAt: String) throws {
         let now = Clock.rfc3339(Clock.wallSeconds())
         try write { db in
             try db.query("""
-                INSERT INTO switches (name, spec, generation, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+                INSERT INTO \(table) (name, spec, generation, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT(name) DO UPDATE SET spec = excluded.spec, generation = excluded.generation, updated_at = excluded.updated_at
-                """, [.text(spec.name), .text(spec.storedJSON.text()), .integer(Int64(spec.generation)), .text(spec.createdAt), .text(now)])
+                """, [.text(name), .text(json.text()), .integer(Int64(generation)), .text(createdAt), .text(now)])
         }
     }
 
