@@ -7,8 +7,14 @@
 #include <sys/syscall.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
+#include <errno.h>
 #include <sys/epoll.h>
 #include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <linux/if_tun.h>
+#include <sys/ioctl.h>
 
 _Static_assert(sizeof(struct CLinux_mmsghdr) == sizeof(struct mmsghdr), "mmsghdr mirror");
 _Static_assert(offsetof(struct CLinux_mmsghdr, msg_len) == offsetof(struct mmsghdr, msg_len), "mmsghdr mirror");
@@ -82,3 +88,19 @@ int CLinux_peer_credentials(int fd, int *pid, unsigned int *uid, unsigned int *g
 }
 
 int CLinux_accept4(int fd, int flags) { return accept4(fd, NULL, NULL, flags); }
+
+int CLinux_tap_open(const char *name) {
+    int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return -1;
+    struct ifreq request;
+    memset(&request, 0, sizeof request);
+    request.ifr_flags = IFF_TAP | IFF_NO_PI;
+    strncpy(request.ifr_name, name, IFNAMSIZ - 1);
+    if (ioctl(fd, TUNSETIFF, &request) < 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    return fd;
+}

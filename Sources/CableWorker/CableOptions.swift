@@ -11,6 +11,8 @@ public struct CableOptions: Equatable, Sendable {
         case local(String)
         case listen(SocketAddress)
         case connect(SocketAddress)
+        /// A tap interface, created in the namespace the worker runs in.
+        case tap(String)
     }
 
     public var a: String
@@ -48,6 +50,8 @@ public struct CableOptions: Equatable, Sendable {
       --b-listen HOST:PORT, --b-connect HOST:PORT
                            B is a remote peer: wait for it, or connect to it (retried with
                            backoff). Frames travel with vde_plug's stream framing.
+      --b-tap NAME         B is a tap interface NAME created by the cable (in the network
+                           namespace it runs in): a namespace's interface on switch A.
       --key-file FILE      The pre-shared key (64 hex digits) that authenticates and encrypts a
                            remote end (ChaCha20-Poly1305). Required for a remote end unless
       --plain              is given: raw frames, compatible with a vde_plug stream over TCP.
@@ -63,7 +67,7 @@ public struct CableOptions: Equatable, Sendable {
     public static func parse(_ arguments: [String]) throws(Invalid) -> Command {
         let flags: CommandLineFlags
         do {
-            flags = try CommandLineFlags(arguments, valued: ["--a", "--a-port", "--b", "--b-port", "--b-listen", "--b-connect", "--key-file",
+            flags = try CommandLineFlags(arguments, valued: ["--a", "--a-port", "--b", "--b-port", "--b-listen", "--b-connect", "--b-tap", "--key-file",
                                                              "--control", "--name", "--seed"], switches: ["--plain"])
         } catch {
             throw Invalid(description: error.message)
@@ -73,12 +77,17 @@ public struct CableOptions: Equatable, Sendable {
         let values = flags.values
         let plain = flags.switches.contains("--plain")
         guard let a = values["--a"] else { throw Invalid(description: "--a is required") }
-        let farEnds = ["--b", "--b-listen", "--b-connect"].filter { values[$0] != nil }
-        guard farEnds.count == 1 else { throw Invalid(description: "give exactly one of --b, --b-listen, --b-connect") }
+        let farEnds = ["--b", "--b-listen", "--b-connect", "--b-tap"].filter { values[$0] != nil }
+        guard farEnds.count == 1 else { throw Invalid(description: "give exactly one of --b, --b-listen, --b-connect, --b-tap") }
         let b: FarEnd
         var key: [UInt8]?
         if let directory = values["--b"] {
             b = .local(directory)
+        } else if let tap = values["--b-tap"] {
+            guard (1...15).contains(tap.utf8.count), !tap.contains("/"), !tap.contains(" ") else {
+                throw Invalid(description: "--b-tap must be an interface name of 1 to 15 characters, not \(tap)")
+            }
+            b = .tap(tap)
         } else {
             let flag = farEnds[0]
             guard let address = SocketAddress(hostPort: values[flag]!) else {

@@ -54,6 +54,8 @@ public final class CableWorker {
             ends.append(TCPStreamEnd(side: "b", mode: .listen(address), key: options.key, context: context))
         case .connect(let address):
             ends.append(TCPStreamEnd(side: "b", mode: .connect(address), key: options.key, context: context))
+        case .tap(let name):
+            ends.append(TapEnd(side: "b", name: name, context: context))
         }
     }
 

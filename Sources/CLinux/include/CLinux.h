@@ -34,6 +34,9 @@ int CLinux_epoll_wait(int epfd, struct CLinux_epoll_event *events, int capacity,
 /// The pid, uid and gid of the peer of a connected unix socket (SO_PEERCRED); 0 on success.
 int CLinux_accept4(int fd, int flags);
 int CLinux_peer_credentials(int fd, int *pid, unsigned int *uid, unsigned int *gid);
+/// Opens (creating) the tap interface `name` in the caller's network namespace, non-blocking, without
+/// packet information headers: one Ethernet frame per read and write. Returns the fd, or -1 (errno set).
+int CLinux_tap_open(const char *name);
 /// Reads one signal from a signalfd: its number, or -1.
 int CLinux_signalfd_read(int fd);
 

@@ -1,0 +1,60 @@
+// TapEnd: a cable end that is a tap interface, created in the namespace the worker runs in (run it
+// with `ip netns exec NS` to give a namespace an interface on a switch: the Internet-of-Threads
+// stack's plug, like vde_plug2tap). The tap goes away with the worker; the supervisor's configure
+// step sets its addresses again after a restart.
+import JSON
+import Posix
+
+final class TapEnd: CableEnd {
+    let side: String
+    let name: String
+    let context: EndContext
+    private var device: TapDevice?
+    private(set) var retryAt: UInt64? = 0
+    private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 16)
+    private var framesIn: UInt64 = 0
+
+    init(side: String, name: String, context: EndContext) {
+        self.side = side
+        self.name = name
+        self.context = context
+    }
+
+    deinit { buffer.deallocate() }
+
+    var isUp: Bool { device != nil }
+
+    func start(now: UInt64) {
+        do {
+            let device = try TapDevice(name: name)
+            try context.epoll.add(device.fd, events: .readable, token: context.token(.endData))
+            self.device = device
+            retryAt = nil
+            context.emit(["event": "end.up", "side": JSON(side), "tap": JSON(name)])
+        } catch {
+            retryAt = now + 1_000_000_000
+            context.emit(["event": "end.reconnecting", "side": JSON(side), "reason": JSON(String(describing: error))])
+        }
+    }
+
+    func handle(kind: EndTokenKind, events: Epoll.Events, now: UInt64) -> [[UInt8]] {
+        guard let device else { return [] }
+        var frames: [[UInt8]] = []
+        while frames.count < 64, let count = device.read(into: buffer) {
+            frames.append(Array(buffer[..<count]))
+        }
+        framesIn += UInt64(frames.count)
+        return frames
+    }
+
+    func send(_ frame: UnsafeRawBufferPointer) -> Bool { device?.write(frame) ?? false }
+
+    func stop() {
+        if let device { context.epoll.remove(device.fd) }
+        device = nil
+    }
+
+    var status: JSONObject {
+        ["side": JSON(side), "kind": "tap", "tap": JSON(name), "state": JSON(isUp ? "connected" : "connecting"), "frames_in": JSON(framesIn)]
+    }
+}
