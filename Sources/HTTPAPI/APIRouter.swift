@@ -8,15 +8,17 @@ public struct APIContext: Sendable {
     public var daemon: DaemonInfo
     public var switches: SwitchManager
     public var cables: CableManager
+    public var stacks: StackManager
     public var events: EventBus
     public var httpMetrics: HTTPMetrics
     public var staticFiles: StaticFiles?
 
-    public init(daemon: DaemonInfo, switches: SwitchManager, cables: CableManager, events: EventBus, httpMetrics: HTTPMetrics,
-                staticFiles: StaticFiles?) {
+    public init(daemon: DaemonInfo, switches: SwitchManager, cables: CableManager, stacks: StackManager, events: EventBus,
+                httpMetrics: HTTPMetrics, staticFiles: StaticFiles?) {
         self.daemon = daemon
         self.switches = switches
         self.cables = cables
+        self.stacks = stacks
         self.events = events
         self.httpMetrics = httpMetrics
         self.staticFiles = staticFiles
@@ -32,6 +34,7 @@ public enum APIRouter {
         VLANRoutes.register(on: &builder, switches: context.switches)
         MACRoutes.register(on: &builder, switches: context.switches)
         CableRoutes.register(on: &builder, cables: context.cables)
+        StackRoutes.register(on: &builder, stacks: context.stacks)
         MetricsRoutes.register(on: &builder, switches: context.switches, cables: context.cables, http: context.httpMetrics)
         EventRoutes.register(on: &builder, events: context.events)
         let staticFiles = context.staticFiles

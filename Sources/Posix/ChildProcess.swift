@@ -44,7 +44,7 @@ public final class ChildProcess: @unchecked Sendable {
     /// death, does not reach it) and is not killed when this object goes away.
     public init(path: String, arguments: [String], environment: [String: String]? = nil,
                 stdin: Stream = .null, stdout: Stream = .inherit, stderr: Stream = .inherit,
-                extraDescriptors: [Int32] = [], detached: Bool = false) throws {
+                extraDescriptors: [Int32] = [], detached: Bool = false, newProcessGroup: Bool = false) throws {
         self.detached = detached
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -87,7 +87,11 @@ public final class ChildProcess: @unchecked Sendable {
         sigfillset(&allSignals)
         posix_spawnattr_setsigmask(&attributes, &noSignals)
         posix_spawnattr_setsigdefault(&attributes, &allSignals)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | (detached ? CLinux_POSIX_SPAWN_SETSID : 0)))
+        // A new process group lets a timeout kill the child and everything it started.
+        if newProcessGroup && !detached { posix_spawnattr_setpgroup(&attributes, 0) }
+        let groupFlag = newProcessGroup && !detached ? Int32(POSIX_SPAWN_SETPGROUP) : 0
+        posix_spawnattr_setflags(&attributes, Int16(Int32(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF) | groupFlag
+                                                    | (detached ? CLinux_POSIX_SPAWN_SETSID : 0)))
 
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }

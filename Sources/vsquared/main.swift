@@ -71,9 +71,12 @@ let switches = SwitchManager(
     store: store, events: events, supervisor: supervisor, log: Log(label: "vsquared.switches"))
 let cables = CableManager(switches: switches, cableBinary: config.cableBinary ?? executableDirectory + "/vsquare-cable",
                           store: store, events: events, supervisor: supervisor, log: Log(label: "vsquared.cables"))
+let stacks = StackManager(switches: switches, cableBinary: config.cableBinary ?? executableDirectory + "/vsquare-cable",
+                          store: store, events: events, supervisor: supervisor, log: Log(label: "vsquared.stacks"))
 do {
     try switches.start()
     try cables.start()
+    try stacks.start()
 } catch {
     log.error("cannot start the workers", [("error", String(describing: error))])
     exit(1)
@@ -82,7 +85,8 @@ supervisor.run()
 
 let daemon = DaemonInfo(store: store)
 let httpMetrics = HTTPMetrics()
-let router = APIRouter.make(APIContext(daemon: daemon, switches: switches, cables: cables, events: events, httpMetrics: httpMetrics,
+let router = APIRouter.make(APIContext(daemon: daemon, switches: switches, cables: cables, stacks: stacks, events: events,
+                                       httpMetrics: httpMetrics,
                                        staticFiles: staticFiles), log: Log(label: "vsquared.api"))
 let responder: any HTTPResponder = tokens.isEmpty ? router : Authenticator(tokens: tokens, next: router)
 let server: HTTPServer

@@ -16,3 +16,18 @@ extension Store {
         }
     }
 }
+
+extension Store {
+    public func loadStacks() throws -> [StackSpec] { try loadSpecs("stacks").compactMap(StackSpec.init(stored:)) }
+
+    public func saveStack(_ spec: StackSpec) throws {
+        try saveSpec("stacks", name: spec.name, json: spec.storedJSON, generation: spec.generation, createdAt: spec.createdAt)
+    }
+
+    public func deleteStack(_ name: String) throws {
+        try write { db in
+            try db.query("DELETE FROM stacks WHERE name = ?", [.text(name)])
+            try db.query("DELETE FROM workers WHERE kind = 'stack' AND name LIKE ?", [.text(name + "/%")])
+        }
+    }
+}

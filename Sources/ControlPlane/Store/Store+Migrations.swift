@@ -22,6 +22,11 @@ extension Store {
         CREATE TABLE cables (name TEXT PRIMARY KEY, spec TEXT NOT NULL, generation INTEGER NOT NULL,
                              created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
         """,
+        // 4: stacks (the desired state, as JSON).
+        """
+        CREATE TABLE stacks (name TEXT PRIMARY KEY, spec TEXT NOT NULL, generation INTEGER NOT NULL,
+                             created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+        """,
     ]
 
     /// The newest schema this build knows.

@@ -1,0 +1,230 @@
+// StackManager: the stacks noun, kind netns. A stack is a named network namespace (`vsq-<name>`)
+// with the kernel's own TCP/IP stack; each interface is a tap inside it, plugged into a switch port
+// by a supervised vsquare-cable run in the namespace (`ip netns exec`). The plug's configure step
+// sets the interface's MAC, MTU, addresses, the routes and forwarding, so they come back after a
+// restart. GET reads addresses, routes and neighbours from the namespace itself (`ip -j`).
+import Glibc
+import JSON
+import Log
+import Posix
+
+public final class StackManager: @unchecked Sendable {
+    let switches: SwitchManager
+    let cableBinary: String
+    let store: Store
+    let events: EventBus
+    let log: Log
+    let lock: Lock
+    let supervisor: Supervisor
+    var stacks: [String: StackSpec] = [:]
+    var plugs: [String: [SupervisedWorker]] = [:]
+
+    static let ip = "/usr/sbin/ip"
+
+    public init(switches: SwitchManager, cableBinary: String, store: Store, events: EventBus, supervisor: WorkerSupervisor, log: Log) {
+        self.switches = switches
+        self.cableBinary = cableBinary
+        self.store = store
+        self.events = events
+        self.log = log
+        self.supervisor = supervisor.core
+        lock = supervisor.core.lock
+    }
+
+    var stacksDirectory: String { switches.configuration.runDirectory + "/stacks" }
+
+    public func start() throws {
+        try FileSystem.makeDirectories(stacksDirectory, mode: 0o755)
+        let specs = try store.loadStacks()
+        let records = Dictionary(uniqueKeysWithValues: try store.loadWorkers(kind: "stack").map { ($0.name, $0) })
+        lock.withLock {
+            for spec in specs {
+                stacks[spec.name] = spec
+                _ = StackManager.runIP(["netns", "add", spec.namespace])
+                _ = StackManager.runIP(["-n", spec.namespace, "link", "set", "lo", "up"])
+                plugs[spec.name] = spec.interfaces.map { interface in
+                    let worker = SupervisedWorker(recipe: recipe(spec, interface))
+                    supervisor.add(worker, record: records[spec.name + "/" + interface.name])
+                    return worker
+                }
+            }
+        }
+    }
+
+    @discardableResult
+    static func runIP(_ arguments: [String], timeout: Double = 10) -> ProcessResult? {
+        try? ProcessRunner.run(ip, arguments, timeoutSeconds: timeout)
+    }
+
+    /// The plug of one interface: vsquare-cable in the namespace, from the switch port to a tap.
+    func recipe(_ spec: StackSpec, _ interface: InterfaceSpec) -> WorkerRecipe {
+        let control = stacksDirectory + "/" + spec.name + "-" + interface.name + ".sock"
+        var arguments = ["netns", "exec", spec.namespace, cableBinary, "--a", switches.directory(for: interface.switchName),
+                         "--b-tap", interface.name, "--control", control, "--name", spec.name + "/" + interface.name]
+        if let port = interface.port { arguments += ["--a-port", String(port)] }
+        return WorkerRecipe(kind: "stack", name: spec.name + "/" + interface.name, binary: StackManager.ip, arguments: arguments,
+                            controlPath: control, logPath: switches.configuration.logDirectory + "/stack-" + spec.name + "-" + interface.name + ".log",
+                            prepare: { unlink(control) },
+                            configure: { _ in try StackManager.configure(spec, interface) })
+    }
+
+    /// Brings the interface up with its MAC, MTU and addresses, then the stack's routes and forwarding.
+    static func configure(_ spec: StackSpec, _ interface: InterfaceSpec) throws {
+        let ns = spec.namespace
+        var steps: [[String]] = []
+        if let mac = interface.mac { steps.append(["-n", ns, "link", "set", "dev", interface.name, "address", mac]) }
+        if let mtu = interface.mtu { steps.append(["-n", ns, "link", "set", "dev", interface.name, "mtu", String(mtu)]) }
+        steps.append(["-n", ns, "link", "set", "dev", interface.name, "up"])
+        steps.append(["-n", ns, "addr", "flush", "dev", interface.name, "scope", "global"])
+        for address in interface.addresses {
+            steps.append(["-n", ns] + (address.contains(":") ? ["-6"] : []) + ["addr", "add", address, "dev", interface.name]
+                         + (address.contains(":") ? ["nodad"] : []))
+        }
+        for route in spec.routes {
+            steps.append(["-n", ns] + (route.via.contains(":") ? ["-6"] : []) + ["route", "replace", route.to, "via", route.via])
+        }
+        for step in steps {
+            guard let result = runIP(step), result.exitCode == 0 else {
+                throw ControlPlaneError.unprocessable(code: "unprocessable",
+                    message: "ip \(step.joined(separator: " ")) failed: \(String(decoding: (runIP(step)?.stderr ?? []), as: UTF8.self))")
+            }
+        }
+        let value = spec.forwarding ? "1" : "0"
+        _ = try? ProcessRunner.run(ip, ["netns", "exec", ns, "sysctl", "-q", "-w", "net.ipv4.ip_forward=\(value)",
+                                        "net.ipv6.conf.all.forwarding=\(value)"], timeoutSeconds: 5)
+    }
+
+    // MARK: API
+
+    public func create(_ spec: StackSpec) throws -> JSONObject {
+        guard geteuid() == 0 else {
+            throw ControlPlaneError.unprocessable(code: "unprocessable", message: "netns stacks need vsquared to run as root")
+        }
+        try lock.withLock {
+            guard stacks[spec.name] == nil else { throw ControlPlaneError.nameTaken(kind: "stack", name: spec.name) }
+            for interface in spec.interfaces {
+                guard let switchSpec = switches.switches[interface.switchName]?.spec else {
+                    throw ControlPlaneError.unprocessable(code: "unprocessable", message: "there is no switch named \(interface.switchName)")
+                }
+                if let port = interface.port, !(1...switchSpec.ports).contains(port) {
+                    throw ControlPlaneError.unprocessable(code: "unprocessable",
+                                                          message: "switch \(interface.switchName) has ports 1 to \(switchSpec.ports), not \(port)")
+                }
+            }
+            guard Set(spec.interfaces.map(\.name)).count == spec.interfaces.count else {
+                throw ControlPlaneError.unprocessable(code: "unprocessable", message: "interface names must differ")
+            }
+            var stored = spec
+            stored.createdAt = Clock.rfc3339(Clock.wallSeconds())
+            guard StackManager.runIP(["netns", "add", spec.namespace])?.exitCode == 0 else {
+                throw ControlPlaneError.conflict(code: "conflict", message: "the network namespace \(spec.namespace) could not be created (it may exist)")
+            }
+            _ = StackManager.runIP(["-n", spec.namespace, "link", "set", "lo", "up"])
+            try store.saveStack(stored)
+            stacks[spec.name] = stored
+            plugs[spec.name] = stored.interfaces.map { interface in
+                let worker = SupervisedWorker(recipe: recipe(stored, interface))
+                supervisor.add(worker, record: nil)
+                return worker
+            }
+            events.publish("stack.created", ["stack": JSON(spec.name)])
+        }
+        return try get(spec.name)
+    }
+
+    public func list() -> [JSONObject] {
+        let names = lock.withLock { stacks.keys.sorted() }
+        return names.compactMap { try? get($0) }
+    }
+
+    public func get(_ name: String) throws -> JSONObject {
+        let (spec, states) = try lock.withLock { () throws -> (StackSpec, [String]) in
+            guard let spec = stacks[name] else { throw ControlPlaneError.notFound(kind: "stack", name: name) }
+            return (spec, (plugs[name] ?? []).map { $0.lifecycle.state.rawValue })
+        }
+        func live(_ arguments: [String]) -> JSON {
+            guard let result = StackManager.runIP(["-j", "-n", spec.namespace] + arguments), result.exitCode == 0,
+                  let json = try? JSON.parse(result.stdout) else { return [] }
+            return json
+        }
+        let links = live(["addr", "show"]).arrayValue ?? []
+        let interfaces: [JSON] = spec.interfaces.enumerated().map { index, interface in
+            var view = interface.json
+            let link = links.first { $0["ifname"]?.stringValue == interface.name }
+            view["state"] = JSON(index < states.count ? states[index] : "stopped")
+            view["oper_state"] = link?["operstate"] ?? .null
+            view["live_mac"] = link?["address"] ?? .null
+            view["live_addresses"] = JSON((link?["addr_info"]?.arrayValue ?? []).compactMap { info -> JSON? in
+                guard let local = info["local"]?.stringValue, let prefix = info["prefixlen"]?.intValue else { return nil }
+                return JSON("\(local)/\(prefix)")
+            })
+            return .object(view)
+        }
+        let routes4 = live(["route", "show"]).arrayValue ?? []
+        let routes6 = live(["-6", "route", "show"]).arrayValue ?? []
+        return ["name": JSON(spec.name), "kind": JSON(spec.kind), "mode": "root", "namespace": JSON(spec.namespace),
+                "interfaces": JSON(interfaces), "routes": JSON(spec.routes.map { JSON.object($0.json) }),
+                "live_routes": JSON(routes4 + routes6), "neighbours": live(["neigh", "show"]),
+                "forwarding": JSON(spec.forwarding), "generation": JSON(spec.generation), "created_at": JSON(spec.createdAt)]
+    }
+
+    /// Changes addresses, routes or forwarding: stored, then applied to the namespace.
+    public func update(_ name: String, _ body: (inout StackSpec) throws -> Void) throws -> JSONObject {
+        try lock.withLock {
+            guard var spec = stacks[name] else { throw ControlPlaneError.notFound(kind: "stack", name: name) }
+            let before = spec
+            try body(&spec)
+            guard spec != before else { return }
+            spec.generation += 1
+            try store.saveStack(spec)
+            stacks[name] = spec
+            for (index, interface) in spec.interfaces.enumerated() {
+                plugs[name]?[index].recipe = recipe(spec, interface)
+                try StackManager.configure(spec, interface)
+            }
+        }
+        return try get(name)
+    }
+
+    public func delete(_ name: String) throws {
+        try lock.withLock {
+            guard let spec = stacks[name] else { throw ControlPlaneError.notFound(kind: "stack", name: name) }
+            try store.deleteStack(name)
+            for worker in plugs[name] ?? [] { supervisor.remove(worker) }
+            plugs[name] = nil
+            stacks[name] = nil
+            // Processes left running inside the namespace go with it.
+            for pid in StackManager.processes(in: spec.namespace) { kill(pid, SIGKILL) }
+            _ = StackManager.runIP(["netns", "del", spec.namespace])
+            events.publish("stack.deleted", ["stack": JSON(name)])
+        }
+    }
+
+    /// Runs a command inside the stack; it is killed (with everything it started) at its timeout.
+    public func exec(_ name: String, argv: [String], stdin: [UInt8], environment: [String: String], timeoutSeconds: Double) throws -> JSONObject {
+        let namespace = try lock.withLock { () throws -> String in
+            guard let spec = stacks[name] else { throw ControlPlaneError.notFound(kind: "stack", name: name) }
+            return spec.namespace
+        }
+        var env = ["PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"]
+        for (key, value) in environment { env[key] = value }
+        let result = try ProcessRunner.run(StackManager.ip, ["netns", "exec", namespace] + argv, environment: env, stdin: stdin,
+                                           timeoutSeconds: timeoutSeconds, outputCap: 1 << 20)
+        return ["exit_code": JSON(result.exitCode), "stdout": JSON(String(decoding: result.stdout, as: UTF8.self)),
+                "stderr": JSON(String(decoding: result.stderr, as: UTF8.self)), "truncated": JSON(result.truncated),
+                "timed_out": JSON(result.timedOut), "duration_ms": JSON(result.durationMilliseconds)]
+    }
+
+    /// Pids whose network namespace is the named one.
+    static func processes(in namespace: String) -> [Int32] {
+        guard let target = FileSystem.realPath("/run/netns/" + namespace).flatMap({ path -> UInt64? in
+            var info = stat()
+            return stat(path, &info) == 0 ? UInt64(info.st_ino) : nil
+        }) else { return [] }
+        return (FileSystem.listDirectory("/proc") ?? []).compactMap { entry in
+            guard let pid = Int32(entry), pid != getpid() else { return nil }
+            var info = stat()
+            return stat("/proc/\(entry)/ns/net", &info) == 0 && UInt64(info.st_ino) == target ? pid : nil
+        }
+    }
+}

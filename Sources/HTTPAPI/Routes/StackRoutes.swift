@@ -1,0 +1,136 @@
+// /v1/stacks: network-namespace nodes on the virtual Ethernet (create, read with live state,
+// change addresses/routes/forwarding, delete) and commands run inside them.
+import ControlPlane
+import JSON
+import Posix
+
+public enum StackRoutes {
+    public static func register(on router: inout RouterBuilder, stacks: StackManager) {
+        router.add("POST", "/v1/stacks") { request in
+            .json(.object(try stacks.create(try parseCreate(try request.json()))), status: 201)
+        }
+        router.add("GET", "/v1/stacks") { _ in .json(["stacks": JSON(stacks.list().map(JSON.object))]) }
+        router.add("GET", "/v1/stacks/{name}") { request in
+            .json(.object(try stacks.get(try request.resourceName("name", kind: "stack"))))
+        }
+        router.add("PATCH", "/v1/stacks/{name}") { request in
+            let name = try request.resourceName("name", kind: "stack")
+            var reader = try JSONReader(try request.json())
+            let routes = reader.contains("routes") ? try parseRoutes(&reader) : nil
+            let forwarding = reader.contains("forwarding") ? try reader.bool("forwarding") : nil
+            var addresses: [String: [String]] = [:]
+            if var interfaces = try reader.optionalObject("interfaces") {
+                for key in interfaces.object.keys {
+                    var one = try interfaces.object(key)
+                    addresses[key] = try cidrs(&one, "addresses")
+                    try one.finish()
+                }
+                try interfaces.finish()
+            }
+            try reader.finish()
+            return .json(.object(try stacks.update(name) { spec in
+                if let routes { spec.routes = routes }
+                if let forwarding { spec.forwarding = forwarding }
+                for (interface, list) in addresses {
+                    guard let index = spec.interfaces.firstIndex(where: { $0.name == interface }) else {
+                        throw ControlPlaneError.unprocessable(code: "unprocessable", message: "stack \(name) has no interface \(interface)")
+                    }
+                    spec.interfaces[index].addresses = list
+                }
+            }))
+        }
+        router.add("DELETE", "/v1/stacks/{name}") { request in
+            try stacks.delete(try request.resourceName("name", kind: "stack"))
+            return .noContent
+        }
+        router.add("POST", "/v1/stacks/{name}/exec") { request in
+            let name = try request.resourceName("name", kind: "stack")
+            var reader = try JSONReader(try request.json())
+            let argv = try reader.array("argv") { (item, path) throws(JSONFieldError) in
+                guard let text = item.stringValue else { throw JSONFieldError(path: path, rule: "must be a string") }
+                return text
+            }
+            guard !argv.isEmpty else { throw JSONFieldError(path: "argv", rule: "must name a program") }
+            let stdin = Array((try reader.optionalString("stdin") ?? "").utf8)
+            var environment: [String: String] = [:]
+            if let env = try reader.optionalObject("env") {
+                for (key, value) in env.object {
+                    guard let text = value.stringValue else { throw JSONFieldError(path: "env.\(key)", rule: "must be a string") }
+                    environment[key] = text
+                }
+            }
+            let timeout = try reader.optionalDouble("timeout_s", in: 0.1...3600) ?? 30
+            if reader.contains("detach") {
+                throw ControlPlaneError.unprocessable(code: "unprocessable", message: "detached processes are not supported yet")
+            }
+            try reader.finish()
+            return .json(.object(try stacks.exec(name, argv: argv, stdin: stdin, environment: environment, timeoutSeconds: timeout)))
+        }
+    }
+
+    static func parseCreate(_ body: JSON) throws -> StackSpec {
+        var reader = try JSONReader(body)
+        var spec = StackSpec(name: try reader.string("name", matching: ResourceName.isValid, ruleText: ResourceName.rule))
+        let kind = try reader.string("kind", default: "netns")
+        guard kind == "netns" else {
+            throw ControlPlaneError.unprocessable(code: "unprocessable", message: "kind \(kind) is not supported yet; netns is")
+        }
+        spec.interfaces = try reader.array("interfaces") { (item, path) throws(JSONFieldError) in
+            var one = try JSONReader(item, path: path)
+            let name = try one.string("name", matching: { (1...15).contains($0.utf8.count) && !$0.contains("/") && !$0.contains(" ") },
+                                      ruleText: "an interface name of 1 to 15 characters")
+            let switchName = try one.string("switch", matching: ResourceName.isValid, ruleText: ResourceName.rule)
+            let port = try one.optionalInt("port", in: 1...4096)
+            let mac = try one.optionalString("mac")
+            if let mac, !isMAC(mac) { throw JSONFieldError(path: path + ".mac", rule: "must be a MAC address such as 02:00:00:00:00:01") }
+            let mtu = try one.optionalInt("mtu", in: 68...9000)
+            let addresses = one.contains("addresses") ? try cidrs(&one, "addresses") : []
+            if try one.bool("dhcp", default: false) {
+                throw JSONFieldError(path: path + ".dhcp", rule: "is not supported yet (give addresses)")
+            }
+            try one.finish()
+            return InterfaceSpec(name: name, switchName: switchName, port: port, mac: mac, mtu: mtu, addresses: addresses)
+        }
+        if reader.contains("routes") { spec.routes = try parseRoutes(&reader) }
+        spec.forwarding = try reader.bool("forwarding", default: false)
+        try reader.finish()
+        return spec
+    }
+
+    static func parseRoutes(_ reader: inout JSONReader) throws -> [RouteSpec] {
+        try reader.array("routes") { (item, path) throws(JSONFieldError) in
+            var one = try JSONReader(item, path: path)
+            let to = try one.string("to")
+            let via = try one.string("via")
+            try one.finish()
+            guard to == "default" || isCIDR(to) else { throw JSONFieldError(path: path + ".to", rule: "must be \"default\" or a CIDR prefix") }
+            guard isAddress(via) else { throw JSONFieldError(path: path + ".via", rule: "must be an IP address") }
+            return RouteSpec(to: to, via: via)
+        }
+    }
+
+    static func cidrs(_ reader: inout JSONReader, _ key: String) throws(JSONFieldError) -> [String] {
+        let prefix = reader.path.isEmpty ? key : reader.path + "." + key
+        return try reader.array(key) { (item, path) throws(JSONFieldError) in
+            guard let text = item.stringValue, isCIDR(text) else {
+                throw JSONFieldError(path: path.isEmpty ? prefix : path, rule: "must be an address with a prefix, like 10.0.0.1/24 or fd00::1/64")
+            }
+            return text
+        }
+    }
+
+    static func isAddress(_ text: String) -> Bool {
+        SocketAddress(hostPort: text + ":0") != nil || SocketAddress(hostPort: "[" + text + "]:0") != nil
+    }
+
+    static func isCIDR(_ text: String) -> Bool {
+        let parts = text.split(separator: "/")
+        guard parts.count == 2, let bits = Int(parts[1]), isAddress(String(parts[0])) else { return false }
+        return bits >= 0 && bits <= (parts[0].contains(":") ? 128 : 32)
+    }
+
+    static func isMAC(_ text: String) -> Bool {
+        let parts = text.split(separator: ":")
+        return parts.count == 6 && parts.allSatisfy { $0.count == 2 && UInt8($0, radix: 16) != nil }
+    }
+}

@@ -1,0 +1,88 @@
+// Stacks through the HTTP API: network namespaces plugged into a switch ping each other over IPv4
+// and IPv6, a router stack joins two switches, exec returns output and exit codes and enforces its
+// timeout, and deleting leaves no namespace or process behind. Root only.
+import Glibc
+import JSON
+import Posix
+import Testing
+import VSquareTesting
+
+@Suite(.serialized, .enabled(if: geteuid() == 0, "network namespaces need root"))
+struct StackAPITests {
+    func exec(_ daemon: DaemonProcess, _ stack: String, _ argv: [String], timeout: Double = 10) throws -> JSON {
+        try daemon.client.send("POST", "/v1/stacks/\(stack)/exec", json: ["argv": JSON(argv.map(JSON.string)), "timeout_s": JSON(timeout)]).json()
+    }
+
+    @Test func stacksPingEachOtherAndExecWorks() throws {
+        let daemon = try DaemonProcess()
+        let tag = String(UInt32.random(in: 0...0xFFFF), radix: 16)
+        let (one, two) = ("h1-" + tag, "h2-" + tag)
+        defer {
+            _ = try? daemon.client.request("DELETE", "/v1/stacks/\(one)")
+            _ = try? daemon.client.request("DELETE", "/v1/stacks/\(two)")
+        }
+        try daemon.createSwitch(["name": "lan"])
+        for (index, name) in [one, two].enumerated() {
+            let created = try daemon.client.send("POST", "/v1/stacks", json: [
+                "name": JSON(name),
+                "interfaces": [["name": "eth0", "switch": "lan", "addresses": [JSON("10.203.0.\(index + 1)/24"), JSON("fd00:203::\(index + 1)/64")]]],
+            ])
+            #expect(created.status == 201, "\(created.text)")
+        }
+        #expect(eventually(timeoutSeconds: 10) {
+            ((try? daemon.json("/v1/stacks/\(one)"))?["interfaces"]?[0]?["live_addresses"]?.arrayValue ?? []).contains("10.203.0.1/24")
+        })
+        let ping4 = try exec(daemon, one, ["ping", "-c", "2", "-i", "0.2", "-W", "2", "10.203.0.2"])
+        #expect(ping4["exit_code"] == 0, "\(ping4)")
+        #expect(ping4["stdout"]?.stringValue?.contains("2 received") == true)
+        let ping6 = try exec(daemon, two, ["ping", "-6", "-c", "2", "-i", "0.2", "-W", "2", "fd00:203::1"])
+        #expect(ping6["exit_code"] == 0, "\(ping6)")
+
+        let failing = try exec(daemon, one, ["sh", "-c", "echo out; echo err >&2; exit 3"])
+        #expect(failing["exit_code"] == 3 && failing["stdout"] == "out\n" && failing["stderr"] == "err\n")
+        let slow = try exec(daemon, one, ["sleep", "30"], timeout: 0.5)
+        #expect(slow["timed_out"] == true)
+        #expect((slow["duration_ms"]?.doubleValue ?? 99999) < 5000)
+        #expect(try daemon.client.send("POST", "/v1/stacks/\(one)/exec", json: ["argv": []]).status == 400)
+
+        let macs = try daemon.json("/v1/switches/lan/macs")["count"]?.intValue ?? 0
+        #expect(macs >= 2)
+
+        // Deleting removes the namespace and everything in it.
+        #expect(try daemon.client.request("DELETE", "/v1/stacks/\(one)").status == 204)
+        #expect(run("ip netns list | grep -q vsq-\(one)") != 0)
+        #expect(try daemon.client.get("/v1/stacks/\(one)").status == 404)
+    }
+
+    @Test func aRouterStackJoinsTwoSwitches() throws {
+        let daemon = try DaemonProcess()
+        let tag = String(UInt32.random(in: 0...0xFFFF), radix: 16)
+        let names = ["ra-" + tag, "rr-" + tag, "rb-" + tag]
+        defer { for name in names { _ = try? daemon.client.request("DELETE", "/v1/stacks/\(name)") } }
+        try daemon.createSwitch(["name": "left"])
+        try daemon.createSwitch(["name": "right"])
+        let bodies: [JSON] = [
+            ["name": JSON(names[0]), "interfaces": [["name": "eth0", "switch": "left", "addresses": ["10.204.1.2/24"]]],
+             "routes": [["to": "default", "via": "10.204.1.1"]]],
+            ["name": JSON(names[1]), "forwarding": true, "interfaces": [
+                ["name": "eth0", "switch": "left", "addresses": ["10.204.1.1/24"]],
+                ["name": "eth1", "switch": "right", "addresses": ["10.204.2.1/24"]]]],
+            ["name": JSON(names[2]), "interfaces": [["name": "eth0", "switch": "right", "addresses": ["10.204.2.2/24"]]],
+             "routes": [["to": "default", "via": "10.204.2.1"]]],
+        ]
+        for body in bodies { #expect(try daemon.client.send("POST", "/v1/stacks", json: body).status == 201) }
+        var crossed = false
+        for _ in 0..<20 where !crossed {
+            crossed = try exec(daemon, names[0], ["ping", "-c", "1", "-W", "1", "10.204.2.2"])["exit_code"] == 0
+        }
+        #expect(crossed, "traffic did not cross the router stack")
+        let router = try daemon.json("/v1/stacks/\(names[1])")
+        #expect(router["forwarding"] == true && router["interfaces"]?.arrayValue?.count == 2)
+    }
+}
+
+@discardableResult
+func run(_ command: String) -> Int32 {
+    let status = command.withCString { system($0) }
+    return (status >> 8) & 0xFF
+}
