@@ -79,6 +79,31 @@ struct StackAPITests {
         let router = try daemon.json("/v1/stacks/\(names[1])")
         #expect(router["forwarding"] == true && router["interfaces"]?.arrayValue?.count == 2)
     }
+
+    @Test func aHostTapStackReachesANamespaceStack() throws {
+        let daemon = try DaemonProcess()
+        let tag = String(UInt32.random(in: 0...0xFFFF), radix: 16)
+        let tap = "vsqt" + tag, node = "nd-" + tag
+        defer {
+            _ = try? daemon.client.request("DELETE", "/v1/stacks/\(tap)")
+            _ = try? daemon.client.request("DELETE", "/v1/stacks/\(node)")
+        }
+        try daemon.createSwitch(["name": "edge"])
+        let host = try daemon.client.send("POST", "/v1/stacks", json: [
+            "name": JSON(tap), "kind": "tap", "interfaces": [["name": JSON(tap), "switch": "edge", "addresses": ["10.206.0.1/24"]]]])
+        #expect(host.status == 201, "\(host.text)")
+        #expect(try host.json()["namespace"] == .null)
+        #expect(try daemon.client.send("POST", "/v1/stacks", json: [
+            "name": JSON(node), "interfaces": [["name": "eth0", "switch": "edge", "addresses": ["10.206.0.2/24"]]]]).status == 201)
+        var reached = false
+        for _ in 0..<20 where !reached {
+            reached = try exec(daemon, node, ["ping", "-c", "1", "-W", "1", "10.206.0.1"])["exit_code"] == 0
+        }
+        #expect(reached, "the namespace did not reach the host's tap")
+        #expect(try daemon.client.send("POST", "/v1/stacks/\(tap)/exec", json: ["argv": ["true"]]).status == 422)
+        #expect(try daemon.client.request("DELETE", "/v1/stacks/\(tap)").status == 204)
+        #expect(eventually { run("ip link show dev \(tap) > /dev/null 2>&1") != 0 }, "the host tap was left behind")
+    }
 }
 
 @discardableResult

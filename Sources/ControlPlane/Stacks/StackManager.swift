@@ -1,8 +1,9 @@
-// StackManager: the stacks noun, kind netns. A stack is a named network namespace (`vsq-<name>`)
+// StackManager: the stacks noun. Kind netns: a named network namespace (`vsq-<name>`)
 // with the kernel's own TCP/IP stack; each interface is a tap inside it, plugged into a switch port
 // by a supervised vsquare-cable run in the namespace (`ip netns exec`). The plug's configure step
 // sets the interface's MAC, MTU, addresses, the routes and forwarding, so they come back after a
 // restart. GET reads addresses, routes and neighbours from the namespace itself (`ip -j`).
+// Kind tap: one tap interface in the host's own namespace, plugged the same way (root only).
 import Glibc
 import JSON
 import Log
@@ -40,8 +41,10 @@ public final class StackManager: @unchecked Sendable {
         lock.withLock {
             for spec in specs {
                 stacks[spec.name] = spec
-                _ = StackManager.runIP(["netns", "add", spec.namespace])
-                _ = StackManager.runIP(["-n", spec.namespace, "link", "set", "lo", "up"])
+                if let namespace = spec.namespace {
+                    _ = StackManager.runIP(["netns", "add", namespace])
+                    _ = StackManager.runIP(["-n", namespace, "link", "set", "lo", "up"])
+                }
                 plugs[spec.name] = spec.interfaces.map { interface in
                     let worker = SupervisedWorker(recipe: recipe(spec, interface))
                     supervisor.add(worker, record: records[spec.name + "/" + interface.name])
@@ -59,10 +62,13 @@ public final class StackManager: @unchecked Sendable {
     /// The plug of one interface: vsquare-cable in the namespace, from the switch port to a tap.
     func recipe(_ spec: StackSpec, _ interface: InterfaceSpec) -> WorkerRecipe {
         let control = stacksDirectory + "/" + spec.name + "-" + interface.name + ".sock"
-        var arguments = ["netns", "exec", spec.namespace, cableBinary, "--a", switches.directory(for: interface.switchName),
+        var arguments = [cableBinary, "--a", switches.directory(for: interface.switchName),
                          "--b-tap", interface.name, "--control", control, "--name", spec.name + "/" + interface.name]
         if let port = interface.port { arguments += ["--a-port", String(port)] }
-        return WorkerRecipe(kind: "stack", name: spec.name + "/" + interface.name, binary: StackManager.ip, arguments: arguments,
+        // A netns stack's plug runs inside the namespace, so its tap is created there.
+        let binary = spec.namespace == nil ? cableBinary : StackManager.ip
+        if let namespace = spec.namespace { arguments = ["netns", "exec", namespace] + arguments } else { arguments.removeFirst() }
+        return WorkerRecipe(kind: "stack", name: spec.name + "/" + interface.name, binary: binary, arguments: arguments,
                             controlPath: control, logPath: switches.configuration.logDirectory + "/stack-" + spec.name + "-" + interface.name + ".log",
                             prepare: { unlink(control) },
                             configure: { _ in try StackManager.configure(spec, interface) })
@@ -70,18 +76,18 @@ public final class StackManager: @unchecked Sendable {
 
     /// Brings the interface up with its MAC, MTU and addresses, then the stack's routes and forwarding.
     static func configure(_ spec: StackSpec, _ interface: InterfaceSpec) throws {
-        let ns = spec.namespace
+        let ns = spec.namespaceArguments
         var steps: [[String]] = []
-        if let mac = interface.mac { steps.append(["-n", ns, "link", "set", "dev", interface.name, "address", mac]) }
-        if let mtu = interface.mtu { steps.append(["-n", ns, "link", "set", "dev", interface.name, "mtu", String(mtu)]) }
-        steps.append(["-n", ns, "link", "set", "dev", interface.name, "up"])
-        steps.append(["-n", ns, "addr", "flush", "dev", interface.name, "scope", "global"])
+        if let mac = interface.mac { steps.append(ns + ["link", "set", "dev", interface.name, "address", mac]) }
+        if let mtu = interface.mtu { steps.append(ns + ["link", "set", "dev", interface.name, "mtu", String(mtu)]) }
+        steps.append(ns + ["link", "set", "dev", interface.name, "up"])
+        steps.append(ns + ["addr", "flush", "dev", interface.name, "scope", "global"])
         for address in interface.addresses {
-            steps.append(["-n", ns] + (address.contains(":") ? ["-6"] : []) + ["addr", "add", address, "dev", interface.name]
+            steps.append(ns + (address.contains(":") ? ["-6"] : []) + ["addr", "add", address, "dev", interface.name]
                          + (address.contains(":") ? ["nodad"] : []))
         }
         for route in spec.routes {
-            steps.append(["-n", ns] + (route.via.contains(":") ? ["-6"] : []) + ["route", "replace", route.to, "via", route.via])
+            steps.append(ns + (route.via.contains(":") ? ["-6"] : []) + ["route", "replace", route.to, "via", route.via])
         }
         for step in steps {
             guard let result = runIP(step), result.exitCode == 0 else {
@@ -89,8 +95,10 @@ public final class StackManager: @unchecked Sendable {
                     message: "ip \(step.joined(separator: " ")) failed: \(String(decoding: (runIP(step)?.stderr ?? []), as: UTF8.self))")
             }
         }
+        // Forwarding is a namespace-wide setting: never touched for a host tap.
+        guard let namespace = spec.namespace else { return }
         let value = spec.forwarding ? "1" : "0"
-        _ = try? ProcessRunner.run(ip, ["netns", "exec", ns, "sysctl", "-q", "-w", "net.ipv4.ip_forward=\(value)",
+        _ = try? ProcessRunner.run(ip, ["netns", "exec", namespace, "sysctl", "-q", "-w", "net.ipv4.ip_forward=\(value)",
                                         "net.ipv6.conf.all.forwarding=\(value)"], timeoutSeconds: 5)
     }
 
@@ -98,7 +106,16 @@ public final class StackManager: @unchecked Sendable {
 
     public func create(_ spec: StackSpec) throws -> JSONObject {
         guard geteuid() == 0 else {
-            throw ControlPlaneError.unprocessable(code: "unprocessable", message: "netns stacks need vsquared to run as root")
+            throw ControlPlaneError.unprocessable(code: "unprocessable", message: "\(spec.kind) stacks need vsquared to run as root")
+        }
+        if spec.kind == "tap" {
+            guard spec.interfaces.count == 1, spec.routes.isEmpty, !spec.forwarding else {
+                throw ControlPlaneError.unprocessable(code: "unprocessable",
+                    message: "a tap stack has exactly one interface (the host's tap) and no routes or forwarding")
+            }
+            guard StackManager.runIP(["link", "show", "dev", spec.interfaces[0].name])?.exitCode != 0 else {
+                throw ControlPlaneError.conflict(code: "conflict", message: "the host already has an interface named \(spec.interfaces[0].name)")
+            }
         }
         try lock.withLock {
             guard stacks[spec.name] == nil else { throw ControlPlaneError.nameTaken(kind: "stack", name: spec.name) }
@@ -116,10 +133,12 @@ public final class StackManager: @unchecked Sendable {
             }
             var stored = spec
             stored.createdAt = Clock.rfc3339(Clock.wallSeconds())
-            guard StackManager.runIP(["netns", "add", spec.namespace])?.exitCode == 0 else {
-                throw ControlPlaneError.conflict(code: "conflict", message: "the network namespace \(spec.namespace) could not be created (it may exist)")
+            if let namespace = spec.namespace {
+                guard StackManager.runIP(["netns", "add", namespace])?.exitCode == 0 else {
+                    throw ControlPlaneError.conflict(code: "conflict", message: "the network namespace \(namespace) could not be created (it may exist)")
+                }
+                _ = StackManager.runIP(["-n", namespace, "link", "set", "lo", "up"])
             }
-            _ = StackManager.runIP(["-n", spec.namespace, "link", "set", "lo", "up"])
             try store.saveStack(stored)
             stacks[spec.name] = stored
             plugs[spec.name] = stored.interfaces.map { interface in
@@ -143,11 +162,11 @@ public final class StackManager: @unchecked Sendable {
             return (spec, (plugs[name] ?? []).map { $0.lifecycle.state.rawValue })
         }
         func live(_ arguments: [String]) -> JSON {
-            guard let result = StackManager.runIP(["-j", "-n", spec.namespace] + arguments), result.exitCode == 0,
+            guard let result = StackManager.runIP(["-j"] + spec.namespaceArguments + arguments), result.exitCode == 0,
                   let json = try? JSON.parse(result.stdout) else { return [] }
             return json
         }
-        let links = live(["addr", "show"]).arrayValue ?? []
+        let links = (spec.namespace == nil ? live(["addr", "show", "dev", spec.interfaces.first?.name ?? "lo"]) : live(["addr", "show"])).arrayValue ?? []
         let interfaces: [JSON] = spec.interfaces.enumerated().map { index, interface in
             var view = interface.json
             let link = links.first { $0["ifname"]?.stringValue == interface.name }
@@ -160,11 +179,12 @@ public final class StackManager: @unchecked Sendable {
             })
             return .object(view)
         }
-        let routes4 = live(["route", "show"]).arrayValue ?? []
-        let routes6 = live(["-6", "route", "show"]).arrayValue ?? []
+        // A host tap's routes and neighbours are the host's: only a namespace's are shown.
+        let routes4 = spec.namespace == nil ? [] : live(["route", "show"]).arrayValue ?? []
+        let routes6 = spec.namespace == nil ? [] : live(["-6", "route", "show"]).arrayValue ?? []
         return ["name": JSON(spec.name), "kind": JSON(spec.kind), "mode": "root", "namespace": JSON(spec.namespace),
                 "interfaces": JSON(interfaces), "routes": JSON(spec.routes.map { JSON.object($0.json) }),
-                "live_routes": JSON(routes4 + routes6), "neighbours": live(["neigh", "show"]),
+                "live_routes": JSON(routes4 + routes6), "neighbours": spec.namespace == nil ? [] : live(["neigh", "show"]),
                 "forwarding": JSON(spec.forwarding), "generation": JSON(spec.generation), "created_at": JSON(spec.createdAt)]
     }
 
@@ -193,9 +213,11 @@ public final class StackManager: @unchecked Sendable {
             for worker in plugs[name] ?? [] { supervisor.remove(worker) }
             plugs[name] = nil
             stacks[name] = nil
-            // Processes left running inside the namespace go with it.
-            for pid in StackManager.processes(in: spec.namespace) { kill(pid, SIGKILL) }
-            _ = StackManager.runIP(["netns", "del", spec.namespace])
+            // Processes left running inside the namespace go with it (a host tap goes with its plug).
+            if let namespace = spec.namespace {
+                for pid in StackManager.processes(in: namespace) { kill(pid, SIGKILL) }
+                _ = StackManager.runIP(["netns", "del", namespace])
+            }
             events.publish("stack.deleted", ["stack": JSON(name)])
         }
     }
@@ -204,7 +226,10 @@ public final class StackManager: @unchecked Sendable {
     public func exec(_ name: String, argv: [String], stdin: [UInt8], environment: [String: String], timeoutSeconds: Double) throws -> JSONObject {
         let namespace = try lock.withLock { () throws -> String in
             guard let spec = stacks[name] else { throw ControlPlaneError.notFound(kind: "stack", name: name) }
-            return spec.namespace
+            guard let namespace = spec.namespace else {
+                throw ControlPlaneError.unprocessable(code: "unprocessable", message: "a \(spec.kind) stack has no namespace to run commands in")
+            }
+            return namespace
         }
         var env = ["PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"]
         for (key, value) in environment { env[key] = value }

@@ -57,8 +57,11 @@ public struct StackSpec: Equatable, Sendable {
 
     public init(name: String) { self.name = name }
 
-    /// The Linux network namespace's name.
-    public var namespace: String { "vsq-" + name }
+    /// The Linux network namespace's name; nil for kind `tap`, whose interface lives in the host's.
+    public var namespace: String? { kind == "netns" ? "vsq-" + name : nil }
+
+    /// `ip` arguments that address the stack's namespace (none for a host tap).
+    var namespaceArguments: [String] { namespace.map { ["-n", $0] } ?? [] }
 
     public var storedJSON: JSON {
         ["name": JSON(name), "kind": JSON(kind), "interfaces": JSON(interfaces.map { JSON.object($0.json) }),

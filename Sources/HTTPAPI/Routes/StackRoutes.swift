@@ -72,9 +72,10 @@ public enum StackRoutes {
         var reader = try JSONReader(body)
         var spec = StackSpec(name: try reader.string("name", matching: ResourceName.isValid, ruleText: ResourceName.rule))
         let kind = try reader.string("kind", default: "netns")
-        guard kind == "netns" else {
-            throw ControlPlaneError.unprocessable(code: "unprocessable", message: "kind \(kind) is not supported yet; netns is")
+        guard kind == "netns" || kind == "tap" else {
+            throw ControlPlaneError.unprocessable(code: "unprocessable", message: "kind \(kind) is not supported yet; netns and tap are")
         }
+        spec.kind = kind
         spec.interfaces = try reader.array("interfaces") { (item, path) throws(JSONFieldError) in
             var one = try JSONReader(item, path: path)
             let name = try one.string("name", matching: { (1...15).contains($0.utf8.count) && !$0.contains("/") && !$0.contains(" ") },
