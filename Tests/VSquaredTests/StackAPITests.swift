@@ -45,6 +45,18 @@ struct StackAPITests {
         #expect((slow["duration_ms"]?.doubleValue ?? 99999) < 5000)
         #expect(try daemon.client.send("POST", "/v1/stacks/\(one)/exec", json: ["argv": []]).status == 400)
 
+        // A detached process keeps running, shows its output so far, and is ended on request.
+        let started = try daemon.client.send("POST", "/v1/stacks/\(one)/exec", json: [
+            "argv": ["sh", "-c", "echo ready; sleep 60"], "detach": true])
+        #expect(started.status == 201)
+        let id = try started.json()["id"]!.intValue!
+        #expect(eventually { (try? daemon.json("/v1/stacks/\(one)/processes/\(id)"))?["stdout"] == "ready\n" })
+        #expect(try daemon.json("/v1/stacks/\(one)/processes/\(id)")["state"] == "running")
+        #expect(try daemon.json("/v1/stacks/\(one)/processes")["processes"]?.arrayValue?.count == 1)
+        let stopped = try daemon.client.request("DELETE", "/v1/stacks/\(one)/processes/\(id)").json()
+        #expect(stopped["state"] == "exited" && stopped["exit_code"] == 137)
+        #expect(try daemon.client.get("/v1/stacks/\(one)/processes/\(id)").status == 404)
+
         let macs = try daemon.json("/v1/switches/lan/macs")["count"]?.intValue ?? 0
         #expect(macs >= 2)
 

@@ -19,6 +19,9 @@ public final class StackManager: @unchecked Sendable {
     let supervisor: Supervisor
     var stacks: [String: StackSpec] = [:]
     var plugs: [String: [SupervisedWorker]] = [:]
+    /// Detached processes by stack, then id.
+    var processes: [String: [Int: DetachedProcess]] = [:]
+    var nextProcessID = 1
 
     static let ip = "/usr/sbin/ip"
 
@@ -213,6 +216,10 @@ public final class StackManager: @unchecked Sendable {
             for worker in plugs[name] ?? [] { supervisor.remove(worker) }
             plugs[name] = nil
             stacks[name] = nil
+            for process in (processes.removeValue(forKey: name) ?? [:]).values {
+                process.stop()
+                process.remove()
+            }
             // Processes left running inside the namespace go with it (a host tap goes with its plug).
             if let namespace = spec.namespace {
                 for pid in StackManager.processes(in: namespace) { kill(pid, SIGKILL) }
@@ -238,6 +245,52 @@ public final class StackManager: @unchecked Sendable {
         return ["exit_code": JSON(result.exitCode), "stdout": JSON(String(decoding: result.stdout, as: UTF8.self)),
                 "stderr": JSON(String(decoding: result.stderr, as: UTF8.self)), "truncated": JSON(result.truncated),
                 "timed_out": JSON(result.timedOut), "duration_ms": JSON(result.durationMilliseconds)]
+    }
+
+    /// Starts `argv` inside the stack and returns at once with the process's id.
+    public func start(_ name: String, argv: [String], environment: [String: String]) throws -> JSONObject {
+        try lock.withLock {
+            guard let spec = stacks[name] else { throw ControlPlaneError.notFound(kind: "stack", name: name) }
+            guard let namespace = spec.namespace else {
+                throw ControlPlaneError.unprocessable(code: "unprocessable", message: "a \(spec.kind) stack has no namespace to run commands in")
+            }
+            var env = ["PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"]
+            for (key, value) in environment { env[key] = value }
+            let process = try DetachedProcess(id: nextProcessID, argv: argv, namespace: namespace, directory: stacksDirectory, environment: env)
+            nextProcessID += 1
+            processes[name, default: [:]][process.id] = process
+            events.publish("stack.process_started", ["stack": JSON(name), "process": JSON(process.id)])
+            return process.view()
+        }
+    }
+
+    public func processList(_ name: String) throws -> [JSON] {
+        try lock.withLock {
+            guard stacks[name] != nil else { throw ControlPlaneError.notFound(kind: "stack", name: name) }
+            return (processes[name] ?? [:]).keys.sorted().map { JSON.object(processes[name]![$0]!.view()) }
+        }
+    }
+
+    public func process(_ name: String, _ id: Int) throws -> JSONObject {
+        try lock.withLock { try detached(name, id).view() }
+    }
+
+    /// Ends the process (and its group) and forgets it; returns its last state.
+    public func stopProcess(_ name: String, _ id: Int) throws -> JSONObject {
+        try lock.withLock {
+            let process = try detached(name, id)
+            process.stop()
+            let view = process.view()
+            process.remove()
+            processes[name]?[id] = nil
+            return view
+        }
+    }
+
+    private func detached(_ name: String, _ id: Int) throws -> DetachedProcess {
+        guard stacks[name] != nil else { throw ControlPlaneError.notFound(kind: "stack", name: name) }
+        guard let process = processes[name]?[id] else { throw ControlPlaneError.notFound(kind: "process", name: "\(id) in stack \(name)") }
+        return process
     }
 
     /// Pids whose network namespace is the named one.

@@ -60,11 +60,24 @@ public enum StackRoutes {
                 }
             }
             let timeout = try reader.optionalDouble("timeout_s", in: 0.1...3600) ?? 30
-            if reader.contains("detach") {
-                throw ControlPlaneError.unprocessable(code: "unprocessable", message: "detached processes are not supported yet")
-            }
+            let detach = try reader.bool("detach", default: false)
             try reader.finish()
+            if detach {
+                guard stdin.isEmpty else { throw JSONFieldError(path: "stdin", rule: "cannot be given with detach") }
+                return .json(.object(try stacks.start(name, argv: argv, environment: environment)), status: 201)
+            }
             return .json(.object(try stacks.exec(name, argv: argv, stdin: stdin, environment: environment, timeoutSeconds: timeout)))
+        }
+        router.add("GET", "/v1/stacks/{name}/processes") { request in
+            .json(["processes": JSON(try stacks.processList(try request.resourceName("name", kind: "stack")))])
+        }
+        router.add("GET", "/v1/stacks/{name}/processes/{id}") { request in
+            let name = try request.resourceName("name", kind: "stack")
+            return .json(.object(try stacks.process(name, try request.intParameter("id", in: 1...Int(Int32.max)))))
+        }
+        router.add("DELETE", "/v1/stacks/{name}/processes/{id}") { request in
+            let name = try request.resourceName("name", kind: "stack")
+            return .json(.object(try stacks.stopProcess(name, try request.intParameter("id", in: 1...Int(Int32.max)))))
         }
     }
 
