@@ -12,6 +12,26 @@ public struct CableDelivery: Equatable, Sendable {
     public var flippedBits: [Int]
 }
 
+/// The copies of one frame that leave: none (dropped), one, or two (duplicated). A fixed-size
+/// value rather than an array, so deciding a frame's fate allocates nothing.
+public struct CableDecision: RandomAccessCollection, Equatable, Sendable {
+    private var storage: (CableDelivery?, CableDelivery?) = (nil, nil)
+    public private(set) var count = 0
+
+    public init() {}
+
+    mutating func append(_ delivery: CableDelivery) {
+        if count == 0 { storage.0 = delivery } else { storage.1 = delivery }
+        count += 1
+    }
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { count }
+    public subscript(position: Int) -> CableDelivery { position == 0 ? storage.0! : storage.1! }
+
+    public static func == (lhs: CableDecision, rhs: CableDecision) -> Bool { Array(lhs) == Array(rhs) }
+}
+
 public struct CableDirection: Sendable {
     public var impairments: CableImpairments
     public var isCut = false
@@ -32,7 +52,7 @@ public struct CableDirection: Sendable {
     }
 
     /// Decides the fate of a frame of `length` bytes arriving at `now`.
-    public mutating func process(length: Int, now: UInt64) -> [CableDelivery] {
+    public mutating func process(length: Int, now: UInt64) -> CableDecision {
         counters.framesIn += 1
         counters.bytesIn += UInt64(length)
         if isCut { return drop(.cut) }
@@ -43,7 +63,7 @@ public struct CableDirection: Sendable {
             copies = 2
             counters.duplicated += 1
         }
-        var deliveries: [CableDelivery] = []
+        var deliveries = CableDecision()
         for _ in 0..<copies {
             guard let departure = rateLimit(length: length, now: now) else {
                 counters.drops[.queue, default: 0] += 1
@@ -76,9 +96,9 @@ public struct CableDirection: Sendable {
     /// A copy that could not be delivered after all (the far end was gone, or full).
     public mutating func recordDrop(_ cause: CableDropCause) { counters.drops[cause, default: 0] += 1 }
 
-    private mutating func drop(_ cause: CableDropCause) -> [CableDelivery] {
+    private mutating func drop(_ cause: CableDropCause) -> CableDecision {
         counters.drops[cause, default: 0] += 1
-        return []
+        return CableDecision()
     }
 
     private mutating func lost() -> Bool {

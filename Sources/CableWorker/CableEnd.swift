@@ -26,8 +26,9 @@ protocol CableEnd: AnyObject {
     /// When to call `start` again (nil: nothing to retry, e.g. up or listening).
     var retryAt: UInt64? { get }
     func start(now: UInt64)
-    /// Readiness of one of this end's descriptors; returns the frames that arrived.
-    func handle(kind: EndTokenKind, events: Epoll.Events, now: UInt64) -> [[UInt8]]
+    /// Readiness of one of this end's descriptors; each frame that arrived is handed to `deliver`
+    /// as a view that is valid only during the call (no copy unless the receiver keeps it).
+    func handle(kind: EndTokenKind, events: Epoll.Events, now: UInt64, deliver: (UnsafeRawBufferPointer) -> Void)
     func send(_ frame: UnsafeRawBufferPointer) -> Bool
     func stop()
     var status: JSONObject { get }

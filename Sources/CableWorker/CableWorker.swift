@@ -70,8 +70,8 @@ public final class CableWorker {
                 let (raw, events) = epoll.event(index)
                 let token = Token(raw: raw)
                 if let kind = EndTokenKind(rawValue: token.kind), ends.indices.contains(token.slot) {
-                    let frames = ends[token.slot].handle(kind: kind, events: events, now: Clock.monotonicNanoseconds())
-                    if !frames.isEmpty { forward(frames, from: token.slot) }
+                    let now = Clock.monotonicNanoseconds()
+                    ends[token.slot].handle(kind: kind, events: events, now: now) { frame in forward(frame, from: token.slot, now: now) }
                     continue
                 }
                 switch CableTokenKind(rawValue: token.kind) {
@@ -100,18 +100,21 @@ public final class CableWorker {
 
     // MARK: frames
 
-    private func forward(_ frames: [[UInt8]], from index: Int) {
+    /// A frame from end `index`: its direction's impairments decide; copies that leave now and
+    /// unchanged are sent straight from the receive buffer, the rest are copied and queued.
+    private func forward(_ frame: UnsafeRawBufferPointer, from index: Int, now: UInt64) {
         let direction = index
-        let now = Clock.monotonicNanoseconds()
-        for frame in frames {
-            for delivery in directions[direction].process(length: frame.count, now: now) {
-                var bytes = frame
-                for bit in delivery.flippedBits { bytes[bit / 8] ^= UInt8(1 << (bit % 8)) }
-                if delivery.due <= now && queues[direction].isEmpty {
-                    bytes.withUnsafeBytes { send($0, direction: direction) }
-                } else {
-                    queues[direction].push(due: delivery.due, bytes: bytes)
-                }
+        for delivery in directions[direction].process(length: frame.count, now: now) {
+            if delivery.flippedBits.isEmpty && delivery.due <= now && queues[direction].isEmpty {
+                send(frame, direction: direction)
+                continue
+            }
+            var bytes = Array(frame)
+            for bit in delivery.flippedBits { bytes[bit / 8] ^= UInt8(1 << (bit % 8)) }
+            if delivery.due <= now && queues[direction].isEmpty {
+                bytes.withUnsafeBytes { send($0, direction: direction) }
+            } else {
+                queues[direction].push(due: delivery.due, bytes: bytes)
             }
         }
     }

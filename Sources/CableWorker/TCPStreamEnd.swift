@@ -91,7 +91,12 @@ final class TCPStreamEnd: CableEnd {
         context.emit(["event": "end.reconnecting", "side": JSON(side), "retry_ms": JSON(Int((retryAt! - now) / 1_000_000))])
     }
 
-    func handle(kind: EndTokenKind, events: Epoll.Events, now: UInt64) -> [[UInt8]] {
+    func handle(kind: EndTokenKind, events: Epoll.Events, now: UInt64, deliver: (UnsafeRawBufferPointer) -> Void) {
+        for frame in receive(kind: kind, events: events, now: now) { frame.withUnsafeBytes(deliver) }
+    }
+
+    /// The frames a readiness event brought (records are decoded into arrays anyway).
+    private func receive(kind: EndTokenKind, events: Epoll.Events, now: UInt64) -> [[UInt8]] {
         if kind == .endListen {
             acceptPeers()
             return []

@@ -37,14 +37,14 @@ final class TapEnd: CableEnd {
         }
     }
 
-    func handle(kind: EndTokenKind, events: Epoll.Events, now: UInt64) -> [[UInt8]] {
-        guard let device else { return [] }
-        var frames: [[UInt8]] = []
-        while frames.count < 64, let count = device.read(into: buffer) {
-            frames.append(Array(buffer[..<count]))
+    func handle(kind: EndTokenKind, events: Epoll.Events, now: UInt64, deliver: (UnsafeRawBufferPointer) -> Void) {
+        guard let device else { return }
+        var frames = 0
+        while frames < 64, let count = device.read(into: buffer) {
+            deliver(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+            frames += 1
         }
-        framesIn += UInt64(frames.count)
-        return frames
+        framesIn += UInt64(frames)
     }
 
     func send(_ frame: UnsafeRawBufferPointer) -> Bool { device?.write(frame) ?? false }

@@ -47,28 +47,26 @@ final class VDESwitchEnd: CableEnd {
         }
     }
 
-    func handle(kind: EndTokenKind, events: Epoll.Events, now: UInt64) -> [[UInt8]] {
-        guard let client else { return [] }
+    func handle(kind: EndTokenKind, events: Epoll.Events, now: UInt64, deliver: (UnsafeRawBufferPointer) -> Void) {
+        guard let client else { return }
         if kind == .endControl {
             var scratch: [UInt8] = []
             switch try? client.control.read(into: &scratch, maximum: 64) {
-            case .done(let count)? where count > 0: return []
-            case .wouldBlock?: return []
+            case .done(let count)? where count > 0: return
+            case .wouldBlock?: return
             default:
                 drop(now: now, reason: "the switch closed the connection")
-                return []
+                return
             }
         }
-        var frames: [[UInt8]] = []
         for _ in 0..<8 {
             guard case .done(let count)? = try? batch.receive(from: client.data.fd), count > 0 else { break }
             for index in 0..<count {
                 let length = min(batch.length(index), batch.slotSize)
-                frames.append(Array(batch.slot(index)[..<length]))
+                deliver(UnsafeRawBufferPointer(rebasing: batch.slot(index)[..<length]))
             }
             if count < batch.count { break }
         }
-        return frames
     }
 
     func send(_ frame: UnsafeRawBufferPointer) -> Bool {

@@ -6,9 +6,9 @@ import Testing
 let ms: UInt64 = 1_000_000
 
 func run(_ impairments: CableImpairments, frames: Int = 20000, length: Int = 1000, spacing: UInt64 = 100_000,
-         seed: UInt64 = 7) -> (CableDirection, [[CableDelivery]]) {
+         seed: UInt64 = 7) -> (CableDirection, [CableDecision]) {
     var direction = CableDirection(impairments: impairments, seed: seed)
-    var out: [[CableDelivery]] = []
+    var out: [CableDecision] = []
     for index in 0..<frames { out.append(direction.process(length: length, now: UInt64(index) * spacing)) }
     return (direction, out)
 }
