@@ -35,7 +35,8 @@ public enum APIRouter {
         MACRoutes.register(on: &builder, switches: context.switches)
         CableRoutes.register(on: &builder, cables: context.cables)
         StackRoutes.register(on: &builder, stacks: context.stacks)
-        MetricsRoutes.register(on: &builder, switches: context.switches, cables: context.cables, http: context.httpMetrics)
+        MetricsRoutes.register(on: &builder, switches: context.switches, cables: context.cables, stacks: context.stacks,
+                               http: context.httpMetrics)
         EventRoutes.register(on: &builder, events: context.events)
         let staticFiles = context.staticFiles
         builder.add("GET", "/") { _ in

@@ -57,6 +57,10 @@ struct StackAPITests {
         #expect(stopped["state"] == "exited" && stopped["exit_code"] == 137)
         #expect(try daemon.client.get("/v1/stacks/\(one)/processes/\(id)").status == 404)
 
+        let metrics = try daemon.client.get("/metrics").text
+        #expect(metrics.contains("vsquare_stack_interface_up{stack=\"\(one)\",interface=\"eth0\"} 1"))
+        #expect(metrics.split(separator: "\n").contains { $0.hasPrefix("vsquare_stack_interface_frames_total{stack=\"\(one)\",interface=\"eth0\",way=\"tx\"} ") })
+
         let macs = try daemon.json("/v1/switches/lan/macs")["count"]?.intValue ?? 0
         #expect(macs >= 2)
 

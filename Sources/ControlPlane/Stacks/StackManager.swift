@@ -154,6 +154,20 @@ public final class StackManager: @unchecked Sendable {
         return try get(spec.name)
     }
 
+    /// Each interface's plug counters: a→b is switch→stack (frames the stack received), b→a the reverse.
+    public func interfaceCounters() -> [(stack: String, interface: String, counters: JSON?)] {
+        let entries: [(String, String, WorkerClient, Bool)] = lock.withLock {
+            stacks.keys.sorted().flatMap { name in
+                zip(stacks[name]!.interfaces, plugs[name] ?? []).map { interface, worker in
+                    (name, interface.name, worker.client, worker.lifecycle.state == .running)
+                }
+            }
+        }
+        return entries.map { stack, interface, client, running in
+            (stack, interface, running ? try? client.call("counters") : nil)
+        }
+    }
+
     public func list() -> [JSONObject] {
         let names = lock.withLock { stacks.keys.sorted() }
         return names.compactMap { try? get($0) }

@@ -17,7 +17,8 @@ public final class HTTPMetrics: Sendable {
 }
 
 public enum MetricsRoutes {
-    public static func register(on router: inout RouterBuilder, switches: SwitchManager, cables: CableManager, http: HTTPMetrics) {
+    public static func register(on router: inout RouterBuilder, switches: SwitchManager, cables: CableManager, stacks: StackManager,
+                                http: HTTPMetrics) {
         router.add("GET", "/v1/switches/{name}/metrics") { request in
             var reply = try switches.ask(try request.resourceName("name", kind: "switch"), "counters").objectValue ?? [:]
             reply["id"] = nil
@@ -26,11 +27,11 @@ public enum MetricsRoutes {
         }
         router.add("GET", "/metrics") { _ in
             HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")],
-                         body: Array(prometheus(switches, cables, http).utf8))
+                         body: Array(prometheus(switches, cables, stacks, http).utf8))
         }
     }
 
-    static func prometheus(_ switches: SwitchManager, _ cables: CableManager, _ http: HTTPMetrics) -> String {
+    static func prometheus(_ switches: SwitchManager, _ cables: CableManager, _ stacks: StackManager, _ http: HTTPMetrics) -> String {
         var families: [(name: String, type: String, help: String, samples: [String])] = [
             ("vsquare_switch_up", "gauge", "Whether the switch's worker is running and answers (1) or not (0).", []),
             ("vsquare_worker_restarts_total", "counter", "Times the switch's worker was restarted after it ended.", []),
@@ -43,6 +44,8 @@ public enum MetricsRoutes {
             ("vsquare_cable_up", "gauge", "Whether the cable's worker is running and answers (1) or not (0).", []),
             ("vsquare_cable_frames_total", "counter", "Frames that entered (in) or left (out) the cable, per direction.", []),
             ("vsquare_cable_drops_total", "counter", "Frames the cable dropped, per direction and cause.", []),
+            ("vsquare_stack_interface_up", "gauge", "Whether the interface's plug is running and answers (1) or not (0).", []),
+            ("vsquare_stack_interface_frames_total", "counter", "Frames the stack's interface received (rx) or sent (tx).", []),
             ("vsquare_http_requests_total", "counter", "HTTP requests answered, by status code.", []),
         ]
         func add(_ family: String, _ labels: String, _ value: String) {
@@ -81,6 +84,13 @@ public enum MetricsRoutes {
                     add("vsquare_cable_drops_total", "\(label),direction=\"\(direction)\",cause=\"\(escape(cause))\"", sampleValue(value))
                 }
             }
+        }
+        for (stack, interface, counters) in stacks.interfaceCounters() {
+            let label = "stack=\"\(escape(stack))\",interface=\"\(escape(interface))\""
+            add("vsquare_stack_interface_up", label, counters == nil ? "0" : "1")
+            guard let counters else { continue }
+            add("vsquare_stack_interface_frames_total", label + ",way=\"rx\"", sampleValue(counters["a_to_b"]?["frames_out"]))
+            add("vsquare_stack_interface_frames_total", label + ",way=\"tx\"", sampleValue(counters["b_to_a"]?["frames_out"]))
         }
         for (status, count) in http.snapshot.sorted(by: { $0.key < $1.key }) {
             add("vsquare_http_requests_total", "code=\"\(status)\"", String(count))
