@@ -4,6 +4,7 @@
 //                 [--key-file FILE | --plain] --control PATH [--name NAME] [--seed N]
 
 import Posix
+import WorkerControl
 
 public struct CableOptions: Equatable, Sendable {
     /// Where the far end is: a local switch directory, or a remote peer over TCP.
@@ -26,16 +27,9 @@ public struct CableOptions: Equatable, Sendable {
     /// Seeds both directions' random draws (b→a uses seed + 1); reported so a run can be repeated.
     public var seed: UInt64
 
-    public enum Command: Equatable, Sendable {
-        case run(CableOptions)
-        case help
-        case version
-    }
+    public typealias Command = WorkerCommand<CableOptions>
+    public typealias Invalid = InvalidOptions
 
-    public struct Invalid: Error, Equatable, CustomStringConvertible, Sendable {
-        public let description: String
-        public init(description: String) { self.description = description }
-    }
 
     public static let usage = """
     Usage: vsquare-cable --a DIR (--b DIR | --b-listen HOST:PORT | --b-connect HOST:PORT) --control PATH [options]

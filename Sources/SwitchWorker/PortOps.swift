@@ -10,7 +10,7 @@ enum PortOps {
             let only = try reader.optionalPort("port", on: worker)
             let all = try reader.bool("all", default: false)
             let numbers = only.map { [$0] } ?? worker.engine.ports.indices.filter { number in
-                all || worker.engine.ports[number].active || worker.engine.ports[number] != PortState.unconfigured(number)
+                all || worker.engine.ports[number].active || worker.engine.ports[number] != PortState()
             }
             return ["ports": JSON(numbers.map { worker.portJSON($0) })]
         },
@@ -36,11 +36,6 @@ enum PortOps {
             return ["port": JSON(port), "kicked": JSON(worker.kick(port: port))]
         },
     ]
-}
-
-extension PortState {
-    /// A port as it is before anyone configures it (port 0 is the same).
-    static func unconfigured(_ number: Int) -> PortState { PortState() }
 }
 
 extension SwitchWorker {

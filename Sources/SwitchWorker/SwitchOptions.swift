@@ -5,6 +5,7 @@
 //                  [--mac-aging S] [--name NAME] [--queue-frames N] [--max-frame-size N]
 
 import Posix
+import WorkerControl
 
 public struct SwitchOptions: Equatable, Sendable {
     /// The VDE control directory clients name (`vde://DIR`).
@@ -26,17 +27,9 @@ public struct SwitchOptions: Equatable, Sendable {
     /// Longest control directory accepted (room for `/.PPPPP-SSSSS` in a 108-byte sun_path).
     public static let maxDirectoryLength = 90
 
-    public enum Command: Equatable, Sendable {
-        case run(SwitchOptions)
-        case help
-        case version
-    }
+    public typealias Command = WorkerCommand<SwitchOptions>
+    public typealias Invalid = InvalidOptions
 
-    public struct Invalid: Error, Equatable, CustomStringConvertible, Sendable {
-        public let description: String
-
-        public init(description: String) { self.description = description }
-    }
 
     public static let usage = """
     Usage: vsquare-switch --dir DIR [options]
