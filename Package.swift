@@ -21,6 +21,8 @@ let package = Package(
         .systemLibrary(name: "CJansson", pkgConfig: "jansson", providers: [.apt(["libjansson-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
+        // libslirp's pkg-config file wants glib's development files; its header needs none, so no pkgConfig here.
+        .systemLibrary(name: "CSlirp", providers: [.apt(["libslirp-dev"])]),
         .target(name: "CLinux", cSettings: [.define("_GNU_SOURCE")]),
 
         .target(name: "Posix", dependencies: ["CLinux"], swiftSettings: strict),
@@ -29,14 +31,14 @@ let package = Package(
         .target(name: "VDEWire", dependencies: ["Posix"], swiftSettings: strict),
         .target(name: "SwitchEngine", swiftSettings: hotPath),
         .target(name: "CableEngine", dependencies: ["JSON"], swiftSettings: strict),
-        .target(name: "CableWorker", dependencies: ["CableEngine", "VDEWire", "WorkerControl", "CSodium", "JSON", "Posix", "Log"],
+        .target(name: "CableWorker", dependencies: ["CableEngine", "VDEWire", "WorkerControl", "CSodium", "CSlirp", "JSON", "Posix", "Log"],
                 swiftSettings: strict),
         .executableTarget(name: "vsquare-cable", dependencies: ["CableWorker", "JSON", "Posix", "Log"], swiftSettings: strict),
         .target(name: "WorkerControl", dependencies: ["JSON", "Posix", "Log"], swiftSettings: strict),
         .target(name: "SwitchWorker", dependencies: ["SwitchEngine", "VDEWire", "WorkerControl", "JSON", "Posix", "Log"], swiftSettings: hotPath),
         .executableTarget(name: "vsquare-switch", dependencies: ["SwitchWorker", "JSON", "Posix", "Log"], swiftSettings: strict),
         .target(name: "ControlPlane", dependencies: ["CSQLite", "JSON", "Posix", "Log", "SwitchEngine", "CableEngine"], swiftSettings: strict),
-        .target(name: "HTTPAPI", dependencies: ["CMicroHTTPD", "ControlPlane", "JSON", "Posix", "Log"], swiftSettings: strict),
+        .target(name: "HTTPAPI", dependencies: ["CMicroHTTPD", "ControlPlane", "CableEngine", "JSON", "Posix", "Log"], swiftSettings: strict),
         .executableTarget(name: "vsquared", dependencies: ["HTTPAPI", "ControlPlane", "JSON", "Posix", "Log"], swiftSettings: strict),
 
         .target(name: "VSquareTesting", dependencies: ["Posix", "JSON", "VDEWire"], path: "Tests/VSquareTesting", swiftSettings: strict),

@@ -1,6 +1,7 @@
 // CableEnd: one side of a cable behind one small interface — start (plug in, connect or listen),
 // handle readiness of its descriptors (returning the frames that arrived), send a frame, stop.
-// Kinds: VDESwitchEnd (a local switch, like vde_plug) and TCPStreamEnd (a remote peer over TCP).
+// Kinds: VDESwitchEnd (a local switch, like vde_plug), TCPStreamEnd (a remote peer over TCP),
+// TapEnd (an interface in the worker's namespace) and SlirpEnd (a user-mode NAT router).
 import JSON
 import Posix
 import WorkerControl
@@ -32,6 +33,14 @@ protocol CableEnd: AnyObject {
     func send(_ frame: UnsafeRawBufferPointer) -> Bool
     func stop()
     var status: JSONObject { get }
+    /// When the end needs `wake` for timers of its own (nil: none armed).
+    var wakeAt: UInt64? { get }
+    func wake(now: UInt64)
+}
+
+extension CableEnd {
+    var wakeAt: UInt64? { nil }
+    func wake(now: UInt64) {}
 }
 
 extension EndContext {

@@ -1,5 +1,5 @@
 // The cable's control ops: help, version, status, impairments.get/set, cut, restore, counters,
-// counters.reset, shutdown. Events: end.up, end.down, cable.cut, cable.restored.
+// counters.reset, slirp.forwards.set, shutdown. Events: end.up, end.down, cable.cut, cable.restored.
 import CableEngine
 import Glibc
 import JSON
@@ -50,6 +50,26 @@ enum CableOps {
         CableOp(name: "counters.reset", parameters: "{}", summary: "zero the counters") { worker, _ in
             for index in 0..<2 { worker.directions[index].resetCounters() }
             return [:]
+        },
+        CableOp(name: "slirp.forwards.set", parameters: "{forwards: [{protocol, host_address?, host_port, guest_address, guest_port}]}",
+                summary: "replace a slirp end's host port forwards") { worker, reader in
+            guard let slirp = worker.ends.compactMap({ $0 as? SlirpEnd }).first else {
+                throw ControlError("not_slirp", "this cable has no slirp end")
+            }
+            let wanted = try reader.array("forwards") { (item, path) throws(JSONFieldError) in
+                guard let forward = HostForward(json: item), SocketAddress.parse4(forward.hostAddress) != nil,
+                      SocketAddress.parse4(forward.guestAddress) != nil,
+                      (1...65535).contains(forward.hostPort), (1...65535).contains(forward.guestPort) else {
+                    throw JSONFieldError(path: path, rule: "must be {protocol: tcp|udp, host_address, host_port, guest_address, guest_port} with IPv4 addresses")
+                }
+                return forward
+            }
+            let refused = slirp.setForwards(Set(wanted))
+            guard refused.isEmpty else {
+                throw ControlError("forward_refused", "libslirp refused " + refused.map { "\($0.hostAddress):\($0.hostPort)" }.joined(separator: ", ")
+                                   + " (is the host port in use?)")
+            }
+            return slirp.status
         },
         CableOp(name: "shutdown", parameters: "{}", summary: "unplug both ends and exit") { worker, _ in
             worker.running = false

@@ -1,6 +1,7 @@
 // CableOptions: the vsquare-cable command line.
 //
-//   vsquare-cable --a DIR [--a-port N] (--b DIR [--b-port N] | --b-listen HOST:PORT | --b-connect HOST:PORT)
+//   vsquare-cable --a DIR [--a-port N] (--b DIR [--b-port N] | --b-listen HOST:PORT | --b-connect HOST:PORT
+//                 | --b-tap NAME | --b-slirp ADDRESS/PREFIX [--slirp-ipv6 ADDRESS/64] [--slirp-no-dhcp])
 //                 [--key-file FILE | --plain] --control PATH [--name NAME] [--seed N]
 
 import Posix
@@ -13,7 +14,10 @@ public struct CableOptions: Equatable, Sendable {
         case listen(SocketAddress)
         case connect(SocketAddress)
         /// A tap interface, created in the namespace the worker runs in.
-        case tap(String)
+        /// With a DHCP hook script: the worker runs busybox udhcpc on the tap, with that script.
+        case tap(String, dhcpHook: String?)
+        /// A user-mode NAT router (libslirp) with DHCP, DNS forwarding and host forwards.
+        case slirp(SlirpSettings)
     }
 
     public var a: String
@@ -32,7 +36,8 @@ public struct CableOptions: Equatable, Sendable {
 
 
     public static let usage = """
-    Usage: vsquare-cable --a DIR (--b DIR | --b-listen HOST:PORT | --b-connect HOST:PORT) --control PATH [options]
+    Usage: vsquare-cable --a DIR (--b DIR | --b-listen HOST:PORT | --b-connect HOST:PORT | --b-tap NAME
+                             | --b-slirp ADDRESS/PREFIX) --control PATH [options]
 
     One cable: it plugs into switch A (as vde_plug would) and carries frames to B, either another
     local switch or a remote peer over TCP, through per-direction impairments set on its JSON
@@ -46,6 +51,16 @@ public struct CableOptions: Equatable, Sendable {
                            backoff). Frames travel with vde_plug's stream framing.
       --b-tap NAME         B is a tap interface NAME created by the cable (in the network
                            namespace it runs in): a namespace's interface on switch A.
+      --tap-dhcp HOOK      With --b-tap: run busybox udhcpc on the tap for as long as the cable
+                           runs (restarted if it ends), HOOK applying its leases.
+      --b-slirp ADDRESS/PREFIX
+                           B is a user-mode NAT router (libslirp) at that address (e.g.
+                           10.0.2.2/24): DHCP from .15, DNS forwarded at .3, outbound TCP and
+                           UDP through the host's sockets; host forwards are set on the
+                           control socket (slirp.forwards.set). No privilege needed.
+      --slirp-ipv6 ADDRESS/64
+                           Also IPv6: slirp's address, and the prefix it advertises (SLAAC).
+      --slirp-no-dhcp      Do not answer DHCP.
       --key-file FILE      The pre-shared key (64 hex digits) that authenticates and encrypts a
                            remote end (ChaCha20-Poly1305). Required for a remote end unless
       --plain              is given: raw frames, compatible with a vde_plug stream over TCP.
@@ -61,8 +76,8 @@ public struct CableOptions: Equatable, Sendable {
     public static func parse(_ arguments: [String]) throws(Invalid) -> Command {
         let flags: CommandLineFlags
         do {
-            flags = try CommandLineFlags(arguments, valued: ["--a", "--a-port", "--b", "--b-port", "--b-listen", "--b-connect", "--b-tap", "--key-file",
-                                                             "--control", "--name", "--seed"], switches: ["--plain"])
+            flags = try CommandLineFlags(arguments, valued: ["--a", "--a-port", "--b", "--b-port", "--b-listen", "--b-connect", "--b-tap", "--tap-dhcp", "--b-slirp", "--slirp-ipv6", "--key-file",
+                                                             "--control", "--name", "--seed"], switches: ["--plain", "--slirp-no-dhcp"])
         } catch {
             throw Invalid(description: error.message)
         }
@@ -71,8 +86,8 @@ public struct CableOptions: Equatable, Sendable {
         let values = flags.values
         let plain = flags.switches.contains("--plain")
         guard let a = values["--a"] else { throw Invalid(description: "--a is required") }
-        let farEnds = ["--b", "--b-listen", "--b-connect", "--b-tap"].filter { values[$0] != nil }
-        guard farEnds.count == 1 else { throw Invalid(description: "give exactly one of --b, --b-listen, --b-connect, --b-tap") }
+        let farEnds = ["--b", "--b-listen", "--b-connect", "--b-tap", "--b-slirp"].filter { values[$0] != nil }
+        guard farEnds.count == 1 else { throw Invalid(description: "give exactly one of --b, --b-listen, --b-connect, --b-tap, --b-slirp") }
         let b: FarEnd
         var key: [UInt8]?
         if let directory = values["--b"] {
@@ -81,7 +96,19 @@ public struct CableOptions: Equatable, Sendable {
             guard (1...15).contains(tap.utf8.count), !tap.contains("/"), !tap.contains(" ") else {
                 throw Invalid(description: "--b-tap must be an interface name of 1 to 15 characters, not \(tap)")
             }
-            b = .tap(tap)
+            b = .tap(tap, dhcpHook: values["--tap-dhcp"])
+        } else if let text = values["--b-slirp"] {
+            guard let host = IPPrefix(text), !host.isIPv6, (8...30).contains(host.length) else {
+                throw Invalid(description: "--b-slirp must be an IPv4 address with a prefix of 8 to 30 bits, like 10.0.2.2/24, not \(text)")
+            }
+            var ipv6: IPPrefix?
+            if let text6 = values["--slirp-ipv6"] {
+                guard let parsed = IPPrefix(text6), parsed.isIPv6, parsed.length == 64 else {
+                    throw Invalid(description: "--slirp-ipv6 must be an IPv6 address in a /64, like fd00:ca7::2/64, not \(text6)")
+                }
+                ipv6 = parsed
+            }
+            b = .slirp(SlirpSettings(host: host, ipv6: ipv6, dhcp: !flags.switches.contains("--slirp-no-dhcp")))
         } else {
             let flag = farEnds[0]
             guard let address = SocketAddress(hostPort: values[flag]!) else {

@@ -54,8 +54,12 @@ public final class CableWorker {
             ends.append(TCPStreamEnd(side: "b", mode: .listen(address), key: options.key, context: context))
         case .connect(let address):
             ends.append(TCPStreamEnd(side: "b", mode: .connect(address), key: options.key, context: context))
-        case .tap(let name):
-            ends.append(TapEnd(side: "b", name: name, context: context))
+        case .tap(let name, let dhcpHook):
+            ends.append(TapEnd(side: "b", name: name, dhcpHook: dhcpHook, context: context))
+        case .slirp(let settings):
+            ends.append(SlirpEnd(side: "b", settings: settings, context: context) { [unowned self] frame in
+                self.forward(frame, from: 1, now: Clock.monotonicNanoseconds())
+            })
         }
     }
 
@@ -136,7 +140,10 @@ public final class CableWorker {
         let now = Clock.monotonicNanoseconds()
         var deadline = now + 1_000_000_000
         for queue in queues { if let due = queue.nextDue { deadline = min(deadline, due) } }
-        for end in ends { if let due = end.retryAt { deadline = min(deadline, due) } }
+        for end in ends {
+            if let due = end.retryAt { deadline = min(deadline, due) }
+            if let due = end.wakeAt { deadline = min(deadline, due) }
+        }
         return Int32(max(0, (Int64(deadline) - Int64(now) + 999_999) / 1_000_000))
     }
 
@@ -146,7 +153,10 @@ public final class CableWorker {
                 frame.bytes.withUnsafeBytes { send($0, direction: direction) }
             }
         }
-        for end in ends { if let due = end.retryAt, due <= now { end.start(now: now) } }
+        for end in ends {
+            if let due = end.retryAt, due <= now { end.start(now: now) }
+            if let due = end.wakeAt, due <= now { end.wake(now: now) }
+        }
     }
 
     // MARK: cut and restore

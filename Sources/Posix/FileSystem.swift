@@ -90,6 +90,31 @@ extension FileSystem {
     }
 }
 
+extension FileSystem {
+    /// Replaces the file at `path` with `text` (mode applies when it is created: 0o600 for a key).
+    public static func writeFile(_ path: String, _ text: String, mode: mode_t = 0o644) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw Errno(errno, call: "open " + path) }
+        defer { close(fd) }
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            if written < 0 && errno == EINTR { continue }
+            guard written > 0 else { throw Errno(errno, call: "write " + path) }
+            bytes = bytes.dropFirst(written)
+        }
+    }
+
+    /// Removes a directory tree we own (a switch's control directory, a namespace's /etc files).
+    public static func removeTree(_ path: String) {
+        for name in listDirectory(path) ?? [] {
+            let child = path + "/" + name
+            if isDirectory(child) { removeTree(child) } else { unlink(child) }
+        }
+        rmdir(path)
+    }
+}
+
 /// Writes `text` to a descriptor (1 stdout, 2 stderr) in one call, without stdio buffering.
 public func writeText(_ text: String, to fd: Int32) {
     _ = text.withCString { Glibc.write(fd, $0, strlen($0)) }

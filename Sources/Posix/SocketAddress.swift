@@ -65,12 +65,12 @@ public enum SocketAddress: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
-    static func parse4(_ host: String) -> in_addr? {
+    public static func parse4(_ host: String) -> in_addr? {
         var addr = in_addr()
         return inet_pton(AF_INET, host, &addr) == 1 ? addr : nil
     }
 
-    static func parse6(_ host: String) -> in6_addr? {
+    public static func parse6(_ host: String) -> in6_addr? {
         var addr = in6_addr()
         return inet_pton(AF_INET6, host, &addr) == 1 ? addr : nil
     }

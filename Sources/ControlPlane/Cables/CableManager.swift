@@ -215,7 +215,7 @@ final class SupervisedCable {
                             prepare: {
                                 unlink(control)
                                 unlink(keyFile)
-                                if let key { writePrivateFile(keyFile, key + "\n") }
+                                if let key { try? FileSystem.writeFile(keyFile, key + "\n", mode: 0o600) }
                             },
                             configure: { client in try SupervisedCable.configure(client, spec) })
     }
@@ -226,12 +226,4 @@ final class SupervisedCable {
                                             "generation": JSON(spec.generation)])
         try client.call(spec.cut ? "cut" : "restore")
     }
-}
-
-/// Writes `text` to a new file only its owner can read (a cable's pre-shared key).
-func writePrivateFile(_ path: String, _ text: String) {
-    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-    guard fd >= 0 else { return }
-    writeText(text, to: fd)
-    close(fd)
 }

@@ -4,6 +4,9 @@
 // sets the interface's MAC, MTU, addresses, the routes and forwarding, so they come back after a
 // restart. GET reads addresses, routes and neighbours from the namespace itself (`ip -j`).
 // Kind tap: one tap interface in the host's own namespace, plugged the same way (root only).
+// Kind slirp: a vsquare-cable whose far end is libslirp (NAT, DHCP, DNS, host forwards), no root.
+// An interface with dhcp: true gets its plug to run busybox udhcpc, with a hook written per stack.
+import CableEngine
 import Glibc
 import JSON
 import Log
@@ -44,10 +47,7 @@ public final class StackManager: @unchecked Sendable {
         lock.withLock {
             for spec in specs {
                 stacks[spec.name] = spec
-                if let namespace = spec.namespace {
-                    _ = StackManager.runIP(["netns", "add", namespace])
-                    _ = StackManager.runIP(["-n", namespace, "link", "set", "lo", "up"])
-                }
+                if spec.namespace != nil { _ = try? prepareNamespace(spec) }
                 plugs[spec.name] = spec.interfaces.map { interface in
                     let worker = SupervisedWorker(recipe: recipe(spec, interface))
                     supervisor.add(worker, record: records[spec.name + "/" + interface.name])
@@ -62,11 +62,69 @@ public final class StackManager: @unchecked Sendable {
         try? ProcessRunner.run(ip, arguments, timeoutSeconds: timeout)
     }
 
-    /// The plug of one interface: vsquare-cable in the namespace, from the switch port to a tap.
+    /// Creates the namespace (if missing) with its loopback up, its resolv.conf (when nameservers are
+    /// given) and the DHCP hook of its dhcp interfaces.
+    @discardableResult
+    func prepareNamespace(_ spec: StackSpec) throws -> Bool {
+        guard let namespace = spec.namespace else { return false }
+        let created = StackManager.runIP(["netns", "add", namespace])?.exitCode == 0
+        _ = StackManager.runIP(["-n", namespace, "link", "set", "lo", "up"])
+        if !spec.dns.isEmpty {
+            try FileSystem.makeDirectories(spec.etcDirectory, mode: 0o755)
+            try FileSystem.writeFile(spec.etcDirectory + "/resolv.conf", spec.dns.map { "nameserver \($0)\n" }.joined())
+        }
+        if spec.interfaces.contains(where: \.dhcp) {
+            try FileSystem.writeFile(dhcpHook(spec), StackManager.dhcpHookScript(spec))
+            chmod(dhcpHook(spec), 0o755)
+        }
+        return created
+    }
+
+    func dhcpHook(_ spec: StackSpec) -> String { stacksDirectory + "/" + spec.name + "-dhcp-hook" }
+
+    /// busybox udhcpc's hook: applies a lease with its lifetime (so the configure step's flush of
+    /// permanent addresses leaves it), the default route, and the nameservers unless given.
+    static func dhcpHookScript(_ spec: StackSpec) -> String {
+        let resolv = spec.dns.isEmpty ? """
+                if [ -n "$dns" ]; then
+                    mkdir -p \(spec.etcDirectory)
+                    for server in $dns; do echo "nameserver $server"; done > \(spec.etcDirectory)/resolv.conf
+                fi
+            """ : ""
+        return """
+        #!/bin/sh
+        # vsquare: busybox udhcpc's hook for stack \(spec.name) (runs in its namespace). Written by vsquared.
+        case "$1" in
+        deconfig)
+            ip -4 addr flush dev "$interface" scope global dynamic
+            ip link set dev "$interface" up
+            ;;
+        bound|renew)
+            ip -4 addr replace "$ip/${mask:-24}" dev "$interface" valid_lft "${lease:-86400}" preferred_lft "${lease:-86400}"
+            if [ -n "$router" ]; then ip -4 route replace default via "${router%% *}" dev "$interface"; fi
+        \(resolv)
+            ;;
+        esac
+        exit 0
+
+        """
+    }
+
+    /// The worker of one interface: vsquare-cable from the switch port to a tap in the namespace
+    /// (or the host's), or to libslirp.
     func recipe(_ spec: StackSpec, _ interface: InterfaceSpec) -> WorkerRecipe {
         let control = stacksDirectory + "/" + spec.name + "-" + interface.name + ".sock"
-        var arguments = [cableBinary, "--a", switches.directory(for: interface.switchName),
-                         "--b-tap", interface.name, "--control", control, "--name", spec.name + "/" + interface.name]
+        var arguments = [cableBinary, "--a", switches.directory(for: interface.switchName), "--control", control,
+                         "--name", spec.name + "/" + interface.name]
+        if spec.kind == "slirp" {
+            let addresses = interface.addresses.compactMap(IPPrefix.init)
+            arguments += ["--b-slirp", addresses.first { !$0.isIPv6 }?.description ?? StackSpec.slirpDefaultAddress]
+            if let ipv6 = addresses.first(where: \.isIPv6) { arguments += ["--slirp-ipv6", ipv6.description] }
+            if !interface.dhcp { arguments.append("--slirp-no-dhcp") }
+        } else {
+            arguments += ["--b-tap", interface.name]
+            if interface.dhcp { arguments += ["--tap-dhcp", dhcpHook(spec)] }
+        }
         if let port = interface.port { arguments += ["--a-port", String(port)] }
         // A netns stack's plug runs inside the namespace, so its tap is created there.
         let binary = spec.namespace == nil ? cableBinary : StackManager.ip
@@ -74,17 +132,27 @@ public final class StackManager: @unchecked Sendable {
         return WorkerRecipe(kind: "stack", name: spec.name + "/" + interface.name, binary: binary, arguments: arguments,
                             controlPath: control, logPath: switches.configuration.logDirectory + "/stack-" + spec.name + "-" + interface.name + ".log",
                             prepare: { unlink(control) },
-                            configure: { _ in try StackManager.configure(spec, interface) })
+                            configure: { client in try StackManager.configure(spec, interface, client) })
     }
 
-    /// Brings the interface up with its MAC, MTU and addresses, then the stack's routes and forwarding.
-    static func configure(_ spec: StackSpec, _ interface: InterfaceSpec) throws {
+    /// slirp: sets the host forwards. Otherwise brings the interface up with its MAC, MTU and
+    /// addresses (leases and SLAAC addresses, which have lifetimes, are left), then the stack's
+    /// routes and forwarding.
+    static func configure(_ spec: StackSpec, _ interface: InterfaceSpec, _ client: WorkerClient) throws {
+        if spec.kind == "slirp" {
+            do {
+                _ = try client.call("slirp.forwards.set", ["forwards": JSON(spec.hostForwards.map { JSON.object($0.json) })])
+            } catch {
+                throw ControlPlaneError.conflict(code: "conflict", message: "host forwards of stack \(spec.name): \(error)")
+            }
+            return
+        }
         let ns = spec.namespaceArguments
         var steps: [[String]] = []
         if let mac = interface.mac { steps.append(ns + ["link", "set", "dev", interface.name, "address", mac]) }
         if let mtu = interface.mtu { steps.append(ns + ["link", "set", "dev", interface.name, "mtu", String(mtu)]) }
         steps.append(ns + ["link", "set", "dev", interface.name, "up"])
-        steps.append(ns + ["addr", "flush", "dev", interface.name, "scope", "global"])
+        steps.append(ns + ["addr", "flush", "dev", interface.name, "scope", "global", "permanent"])
         for address in interface.addresses {
             steps.append(ns + (address.contains(":") ? ["-6"] : []) + ["addr", "add", address, "dev", interface.name]
                          + (address.contains(":") ? ["nodad"] : []))
@@ -108,7 +176,18 @@ public final class StackManager: @unchecked Sendable {
     // MARK: API
 
     public func create(_ spec: StackSpec) throws -> JSONObject {
-        guard geteuid() == 0 else {
+        if spec.kind == "slirp" {
+            guard spec.interfaces.count == 1, spec.routes.isEmpty, !spec.forwarding, spec.dns.isEmpty else {
+                throw ControlPlaneError.unprocessable(code: "unprocessable",
+                    message: "a slirp stack has exactly one interface (its address on the switch) and no routes, forwarding or dns")
+            }
+            let addresses = spec.interfaces[0].addresses.compactMap(IPPrefix.init)
+            guard addresses.filter({ !$0.isIPv6 }).count <= 1, addresses.filter(\.isIPv6).count <= 1,
+                  addresses.allSatisfy({ $0.isIPv6 ? $0.length == 64 : (8...30).contains($0.length) }) else {
+                throw ControlPlaneError.unprocessable(code: "unprocessable",
+                    message: "a slirp interface has at most one IPv4 address (prefix 8 to 30) and one IPv6 address in a /64")
+            }
+        } else if geteuid() != 0 {
             throw ControlPlaneError.unprocessable(code: "unprocessable", message: "\(spec.kind) stacks need vsquared to run as root")
         }
         if spec.kind == "tap" {
@@ -137,10 +216,9 @@ public final class StackManager: @unchecked Sendable {
             var stored = spec
             stored.createdAt = Clock.rfc3339(Clock.wallSeconds())
             if let namespace = spec.namespace {
-                guard StackManager.runIP(["netns", "add", namespace])?.exitCode == 0 else {
+                guard try prepareNamespace(stored) else {
                     throw ControlPlaneError.conflict(code: "conflict", message: "the network namespace \(namespace) could not be created (it may exist)")
                 }
-                _ = StackManager.runIP(["-n", namespace, "link", "set", "lo", "up"])
             }
             try store.saveStack(stored)
             stacks[spec.name] = stored
@@ -174,10 +252,11 @@ public final class StackManager: @unchecked Sendable {
     }
 
     public func get(_ name: String) throws -> JSONObject {
-        let (spec, states) = try lock.withLock { () throws -> (StackSpec, [String]) in
+        let (spec, states, clients) = try lock.withLock { () throws -> (StackSpec, [String], [WorkerClient]) in
             guard let spec = stacks[name] else { throw ControlPlaneError.notFound(kind: "stack", name: name) }
-            return (spec, (plugs[name] ?? []).map { $0.lifecycle.state.rawValue })
+            return (spec, (plugs[name] ?? []).map { $0.lifecycle.state.rawValue }, (plugs[name] ?? []).map(\.client))
         }
+        if spec.kind == "slirp" { return slirpView(spec, states: states, clients: clients) }
         func live(_ arguments: [String]) -> JSON {
             guard let result = StackManager.runIP(["-j"] + spec.namespaceArguments + arguments), result.exitCode == 0,
                   let json = try? JSON.parse(result.stdout) else { return [] }
@@ -202,7 +281,23 @@ public final class StackManager: @unchecked Sendable {
         return ["name": JSON(spec.name), "kind": JSON(spec.kind), "mode": "root", "namespace": JSON(spec.namespace),
                 "interfaces": JSON(interfaces), "routes": JSON(spec.routes.map { JSON.object($0.json) }),
                 "live_routes": JSON(routes4 + routes6), "neighbours": spec.namespace == nil ? [] : live(["neigh", "show"]),
-                "forwarding": JSON(spec.forwarding), "generation": JSON(spec.generation), "created_at": JSON(spec.createdAt)]
+                "forwarding": JSON(spec.forwarding), "dns": JSON(spec.dns.map(JSON.string)),
+                "generation": JSON(spec.generation), "created_at": JSON(spec.createdAt)]
+    }
+
+    /// A slirp stack as its worker reports it: addresses served, host forwards, connections.
+    private func slirpView(_ spec: StackSpec, states: [String], clients: [WorkerClient]) -> JSONObject {
+        let end = (states.first == "running" ? try? clients.first?.call("status") : nil)?["ends"]?[1]
+        var interface = spec.interfaces[0].json
+        interface["state"] = JSON(states.first ?? "stopped")
+        interface["live_addresses"] = JSON([end?["address"], end?["ipv6"]].compactMap { $0?.stringValue.map(JSON.string) })
+        return ["name": JSON(spec.name), "kind": "slirp", "mode": "unprivileged", "namespace": .null, "interfaces": [.object(interface)],
+                "host_forwards": JSON(spec.hostForwards.map { JSON.object($0.json) }),
+                "slirp": end.map { end in
+                    .object(["nameserver": end["nameserver"] ?? .null, "dhcp": end["dhcp"] ?? .null, "connections": end["connections"] ?? [],
+                             "frames_in": end["frames_in"] ?? .null, "frames_out": end["frames_out"] ?? .null])
+                } ?? .null,
+                "routes": [], "forwarding": false, "generation": JSON(spec.generation), "created_at": JSON(spec.createdAt)]
     }
 
     /// Changes addresses, routes or forwarding: stored, then applied to the namespace.
@@ -214,13 +309,26 @@ public final class StackManager: @unchecked Sendable {
             guard spec != before else { return }
             spec.generation += 1
             try store.saveStack(spec)
-            stacks[name] = spec
-            for (index, interface) in spec.interfaces.enumerated() {
-                plugs[name]?[index].recipe = recipe(spec, interface)
-                try StackManager.configure(spec, interface)
+            do {
+                try apply(spec)
+            } catch {
+                // Refused by the stack (an address, a route, a host port): put back what was there.
+                try store.saveStack(before)
+                try? apply(before)
+                throw error
             }
         }
         return try get(name)
+    }
+
+    /// Makes the stack's plugs run and be configured as `spec` says (the caller holds the lock).
+    private func apply(_ spec: StackSpec) throws {
+        stacks[spec.name] = spec
+        for (index, interface) in spec.interfaces.enumerated() {
+            guard let plug = plugs[spec.name]?[index] else { continue }
+            plug.recipe = recipe(spec, interface)
+            if plug.lifecycle.state == .running { try StackManager.configure(spec, interface, plug.client) }
+        }
     }
 
     public func delete(_ name: String) throws {
@@ -238,6 +346,8 @@ public final class StackManager: @unchecked Sendable {
             if let namespace = spec.namespace {
                 for pid in StackManager.processes(in: namespace) { kill(pid, SIGKILL) }
                 _ = StackManager.runIP(["netns", "del", namespace])
+                FileSystem.removeTree(spec.etcDirectory)
+                unlink(dhcpHook(spec))
             }
             events.publish("stack.deleted", ["stack": JSON(name)])
         }

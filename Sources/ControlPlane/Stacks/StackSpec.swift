@@ -1,5 +1,7 @@
 // StackSpec: an Internet-of-Threads node — a network namespace with its own kernel TCP/IP stack,
-// whose interfaces are taps plugged into switch ports, with addresses, routes and forwarding.
+// whose interfaces are taps plugged into switch ports, with addresses, routes and forwarding; or a
+// slirp NAT uplink (one interface: slirp's own address) with its host forwards; or a host tap.
+import CableEngine
 import JSON
 
 public struct InterfaceSpec: Equatable, Sendable {
@@ -11,25 +13,30 @@ public struct InterfaceSpec: Equatable, Sendable {
     public var mtu: Int?
     /// CIDR addresses, IPv4 or IPv6 ("10.0.0.1/24", "fd00::1/64").
     public var addresses: [String]
+    /// netns: the interface also takes a lease by DHCP. slirp: slirp answers DHCP.
+    public var dhcp: Bool
 
-    public init(name: String, switchName: String, port: Int? = nil, mac: String? = nil, mtu: Int? = nil, addresses: [String] = []) {
+    public init(name: String, switchName: String, port: Int? = nil, mac: String? = nil, mtu: Int? = nil, addresses: [String] = [],
+                dhcp: Bool = false) {
         self.name = name
         self.switchName = switchName
         self.port = port
         self.mac = mac
         self.mtu = mtu
         self.addresses = addresses
+        self.dhcp = dhcp
     }
 
     public var json: JSONObject {
         ["name": JSON(name), "switch": JSON(switchName), "port": port.map { JSON($0) } ?? .null, "mac": JSON(mac),
-         "mtu": mtu.map { JSON($0) } ?? .null, "addresses": JSON(addresses.map(JSON.string))]
+         "mtu": mtu.map { JSON($0) } ?? .null, "addresses": JSON(addresses.map(JSON.string)), "dhcp": JSON(dhcp)]
     }
 
     init?(json: JSON) {
         guard let name = json["name"]?.stringValue, let switchName = json["switch"]?.stringValue else { return nil }
         self.init(name: name, switchName: switchName, port: json["port"]?.intValue, mac: json["mac"]?.stringValue,
-                  mtu: json["mtu"]?.intValue, addresses: (json["addresses"]?.arrayValue ?? []).compactMap(\.stringValue))
+                  mtu: json["mtu"]?.intValue, addresses: (json["addresses"]?.arrayValue ?? []).compactMap(\.stringValue),
+                  dhcp: json["dhcp"]?.boolValue ?? false)
     }
 }
 
@@ -52,6 +59,10 @@ public struct StackSpec: Equatable, Sendable {
     public var interfaces: [InterfaceSpec] = []
     public var routes: [RouteSpec] = []
     public var forwarding = false
+    /// netns: the nameservers of its resolv.conf (empty: taken from DHCP, if any).
+    public var dns: [String] = []
+    /// slirp: host ports forwarded to addresses behind it.
+    public var hostForwards: [HostForward] = []
     public var generation = 1
     public var createdAt = ""
 
@@ -60,12 +71,19 @@ public struct StackSpec: Equatable, Sendable {
     /// The Linux network namespace's name; nil for kind `tap`, whose interface lives in the host's.
     public var namespace: String? { kind == "netns" ? "vsq-" + name : nil }
 
+    /// Files `ip netns exec` shows the namespace's processes as /etc (resolv.conf).
+    var etcDirectory: String { "/etc/netns/" + (namespace ?? name) }
+
+    /// slirp's address when none is given, as in qemu's user networking.
+    public static let slirpDefaultAddress = "10.0.2.2/24"
+
     /// `ip` arguments that address the stack's namespace (none for a host tap).
     var namespaceArguments: [String] { namespace.map { ["-n", $0] } ?? [] }
 
     public var storedJSON: JSON {
         ["name": JSON(name), "kind": JSON(kind), "interfaces": JSON(interfaces.map { JSON.object($0.json) }),
          "routes": JSON(routes.map { JSON.object($0.json) }), "forwarding": JSON(forwarding),
+         "dns": JSON(dns.map(JSON.string)), "host_forwards": JSON(hostForwards.map { JSON.object($0.json) }),
          "generation": JSON(generation), "created_at": JSON(createdAt)]
     }
 
@@ -79,6 +97,8 @@ public struct StackSpec: Equatable, Sendable {
             return RouteSpec(to: to, via: via)
         }
         forwarding = json["forwarding"]?.boolValue ?? false
+        dns = (json["dns"]?.arrayValue ?? []).compactMap(\.stringValue)
+        hostForwards = (json["host_forwards"]?.arrayValue ?? []).compactMap(HostForward.init(json:))
         generation = json["generation"]?.intValue ?? 1
         createdAt = json["created_at"]?.stringValue ?? ""
     }

@@ -31,7 +31,7 @@ final class SupervisedSwitch {
         return WorkerRecipe(
             kind: "switch", name: spec.name, binary: configuration.switchBinary, arguments: arguments,
             controlPath: directory + "/control", logPath: configuration.logDirectory + "/switch-" + spec.name + ".log",
-            prepare: { removeTree(directory) },
+            prepare: { FileSystem.removeTree(directory) },
             configure: { client in try SupervisedSwitch.converge(client, to: spec) })
     }
 

@@ -142,7 +142,7 @@ public final class SwitchManager: @unchecked Sendable {
             try store.deleteSwitch(name)
             supervisor.remove(handle.worker)
             switches[name] = nil
-            removeTree(handle.directory)
+            FileSystem.removeTree(handle.directory)
             events.publish("switch.deleted", ["switch": JSON(name)])
         }
     }
@@ -238,13 +238,4 @@ public final class SwitchManager: @unchecked Sendable {
         return ["vid": JSON(Int(vlan)), "untagged": JSON(members.filter { !$0.tagged }.map { JSON($0.port) }),
                 "tagged": JSON(members.filter(\.tagged).map { JSON($0.port) })]
     }
-}
-
-/// Removes a directory tree we own (a switch's control directory).
-func removeTree(_ path: String) {
-    for name in FileSystem.listDirectory(path) ?? [] {
-        let child = path + "/" + name
-        if FileSystem.isDirectory(child) { removeTree(child) } else { unlink(child) }
-    }
-    rmdir(path)
 }

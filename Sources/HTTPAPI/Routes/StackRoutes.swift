@@ -1,5 +1,6 @@
 // /v1/stacks: network-namespace nodes on the virtual Ethernet (create, read with live state,
-// change addresses/routes/forwarding, delete) and commands run inside them.
+// change addresses/routes/forwarding/host forwards, delete) and commands run inside them.
+import CableEngine
 import ControlPlane
 import JSON
 import Posix
@@ -18,6 +19,7 @@ public enum StackRoutes {
             var reader = try JSONReader(try request.json())
             let routes = reader.contains("routes") ? try parseRoutes(&reader) : nil
             let forwarding = reader.contains("forwarding") ? try reader.bool("forwarding") : nil
+            let forwards = reader.contains("host_forwards") ? try parseHostForwards(&reader) : nil
             var addresses: [String: [String]] = [:]
             if var interfaces = try reader.optionalObject("interfaces") {
                 for key in interfaces.object.keys {
@@ -31,6 +33,12 @@ public enum StackRoutes {
             return .json(.object(try stacks.update(name) { spec in
                 if let routes { spec.routes = routes }
                 if let forwarding { spec.forwarding = forwarding }
+                if let forwards {
+                    guard spec.kind == "slirp" else {
+                        throw ControlPlaneError.unprocessable(code: "unprocessable", message: "only a slirp stack has host forwards")
+                    }
+                    spec.hostForwards = forwards
+                }
                 for (interface, list) in addresses {
                     guard let index = spec.interfaces.firstIndex(where: { $0.name == interface }) else {
                         throw ControlPlaneError.unprocessable(code: "unprocessable", message: "stack \(name) has no interface \(interface)")
@@ -85,8 +93,8 @@ public enum StackRoutes {
         var reader = try JSONReader(body)
         var spec = StackSpec(name: try reader.string("name", matching: ResourceName.isValid, ruleText: ResourceName.rule))
         let kind = try reader.string("kind", default: "netns")
-        guard kind == "netns" || kind == "tap" else {
-            throw ControlPlaneError.unprocessable(code: "unprocessable", message: "kind \(kind) is not supported yet; netns and tap are")
+        guard ["netns", "tap", "slirp"].contains(kind) else {
+            throw JSONFieldError(path: "kind", rule: "must be netns, tap or slirp")
         }
         spec.kind = kind
         spec.interfaces = try reader.array("interfaces") { (item, path) throws(JSONFieldError) in
@@ -98,17 +106,50 @@ public enum StackRoutes {
             let mac = try one.optionalString("mac")
             if let mac, !isMAC(mac) { throw JSONFieldError(path: path + ".mac", rule: "must be a MAC address such as 02:00:00:00:00:01") }
             let mtu = try one.optionalInt("mtu", in: 68...9000)
-            let addresses = one.contains("addresses") ? try cidrs(&one, "addresses") : []
-            if try one.bool("dhcp", default: false) {
-                throw JSONFieldError(path: path + ".dhcp", rule: "is not supported yet (give addresses)")
-            }
+            var addresses = one.contains("addresses") ? try cidrs(&one, "addresses") : []
+            // A slirp uplink serves DHCP unless told not to; a netns interface asks for a lease only when told.
+            let dhcp = try one.bool("dhcp", default: kind == "slirp")
+            if kind == "slirp" && addresses.isEmpty { addresses = [StackSpec.slirpDefaultAddress] }
+            if kind == "tap" && dhcp { throw JSONFieldError(path: path + ".dhcp", rule: "is for netns and slirp stacks") }
             try one.finish()
-            return InterfaceSpec(name: name, switchName: switchName, port: port, mac: mac, mtu: mtu, addresses: addresses)
+            return InterfaceSpec(name: name, switchName: switchName, port: port, mac: mac, mtu: mtu, addresses: addresses, dhcp: dhcp)
         }
         if reader.contains("routes") { spec.routes = try parseRoutes(&reader) }
         spec.forwarding = try reader.bool("forwarding", default: false)
+        if reader.contains("dns") {
+            spec.dns = try reader.array("dns") { (item, path) throws(JSONFieldError) in
+                guard let text = item.stringValue, isAddress(text) else { throw JSONFieldError(path: path, rule: "must be an IP address") }
+                return text
+            }
+            if kind != "netns" { throw JSONFieldError(path: "dns", rule: "is for netns stacks (a slirp stack forwards DNS itself)") }
+        }
+        if reader.contains("host_forwards") {
+            spec.hostForwards = try parseHostForwards(&reader)
+            if kind != "slirp" { throw JSONFieldError(path: "host_forwards", rule: "is for slirp stacks") }
+        }
         try reader.finish()
         return spec
+    }
+
+    static func parseHostForwards(_ reader: inout JSONReader) throws -> [HostForward] {
+        let forwards = try reader.array("host_forwards") { (item, path) throws(JSONFieldError) -> HostForward in
+            var one = try JSONReader(item, path: path)
+            let proto = try one.string("protocol", default: "tcp")
+            guard proto == "tcp" || proto == "udp" else { throw JSONFieldError(path: path + ".protocol", rule: "must be tcp or udp") }
+            let hostAddress = try one.string("host_address", default: "127.0.0.1")
+            let hostPort = try one.int("host_port", in: 1...65535)
+            let guestAddress = try one.string("guest_address")
+            let guestPort = try one.int("guest_port", in: 1...65535)
+            try one.finish()
+            for (key, value) in [("host_address", hostAddress), ("guest_address", guestAddress)] where SocketAddress.parse4(value) == nil {
+                throw JSONFieldError(path: path + "." + key, rule: "must be an IPv4 address")
+            }
+            return HostForward(udp: proto == "udp", hostAddress: hostAddress, hostPort: hostPort, guestAddress: guestAddress, guestPort: guestPort)
+        }
+        guard Set(forwards.map { "\($0.udp) \($0.hostAddress) \($0.hostPort)" }).count == forwards.count else {
+            throw JSONFieldError(path: "host_forwards", rule: "must not forward the same host port twice")
+        }
+        return forwards
     }
 
     static func parseRoutes(_ reader: inout JSONReader) throws -> [RouteSpec] {
@@ -137,11 +178,7 @@ public enum StackRoutes {
         SocketAddress(hostPort: text + ":0") != nil || SocketAddress(hostPort: "[" + text + "]:0") != nil
     }
 
-    static func isCIDR(_ text: String) -> Bool {
-        let parts = text.split(separator: "/")
-        guard parts.count == 2, let bits = Int(parts[1]), isAddress(String(parts[0])) else { return false }
-        return bits >= 0 && bits <= (parts[0].contains(":") ? 128 : 32)
-    }
+    static func isCIDR(_ text: String) -> Bool { IPPrefix(text) != nil }
 
     static func isMAC(_ text: String) -> Bool {
         let parts = text.split(separator: ":")
