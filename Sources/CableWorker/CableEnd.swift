@@ -1,7 +1,7 @@
 // CableEnd: one side of a cable behind one small interface — start (plug in, connect or listen),
 // handle readiness of its descriptors (returning the frames that arrived), send a frame, stop.
 // Kinds: VDESwitchEnd (a local switch, like vde_plug), TCPStreamEnd (a remote peer over TCP),
-// TapEnd (an interface in the worker's namespace) and SlirpEnd (a user-mode NAT router).
+// InterfaceEnd (a tap or veth in the worker's namespace) and SlirpEnd (a user-mode NAT router).
 import JSON
 import Posix
 import WorkerControl

@@ -1,7 +1,7 @@
 // CableOptions: the vsquare-cable command line.
 //
 //   vsquare-cable --a DIR [--a-port N] (--b DIR [--b-port N] | --b-listen HOST:PORT | --b-connect HOST:PORT
-//                 | --b-tap NAME | --b-slirp ADDRESS/PREFIX [--slirp-ipv6 ADDRESS/64] [--slirp-no-dhcp])
+//                 | --b-tap NAME | --b-veth NAME | --b-slirp ADDRESS/PREFIX [--slirp-ipv6 ADDRESS/64] [--slirp-no-dhcp])
 //                 [--key-file FILE | --plain] --control PATH [--name NAME] [--seed N]
 
 import Posix
@@ -14,8 +14,9 @@ public struct CableOptions: Equatable, Sendable {
         case listen(SocketAddress)
         case connect(SocketAddress)
         /// A tap interface, created in the namespace the worker runs in.
-        /// With a DHCP hook script: the worker runs busybox udhcpc on the tap, with that script.
-        case tap(String, dhcpHook: String?)
+        /// An interface (a tap, or a veth pair read through a packet socket) in the worker's
+        /// namespace; with a DHCP hook script, the worker runs busybox udhcpc on it with that script.
+        case interface(String, link: InterfaceLink, dhcpHook: String?)
         /// A user-mode NAT router (libslirp) with DHCP, DNS forwarding and host forwards.
         case slirp(SlirpSettings)
     }
@@ -51,8 +52,11 @@ public struct CableOptions: Equatable, Sendable {
                            backoff). Frames travel with vde_plug's stream framing.
       --b-tap NAME         B is a tap interface NAME created by the cable (in the network
                            namespace it runs in): a namespace's interface on switch A.
-      --tap-dhcp HOOK      With --b-tap: run busybox udhcpc on the tap for as long as the cable
-                           runs (restarted if it ends), HOOK applying its leases.
+      --b-veth NAME        Like --b-tap, but NAME is one end of a veth pair whose other end the
+                           cable reads through a packet socket: for user namespaces, where
+                           /dev/net/tun may not be open to the user.
+      --dhcp-hook HOOK     With --b-tap or --b-veth: run busybox udhcpc on the interface for as
+                           long as the cable runs (restarted if it ends), HOOK applying leases.
       --b-slirp ADDRESS/PREFIX
                            B is a user-mode NAT router (libslirp) at that address (e.g.
                            10.0.2.2/24): DHCP from .15, DNS forwarded at .3, outbound TCP and
@@ -76,7 +80,7 @@ public struct CableOptions: Equatable, Sendable {
     public static func parse(_ arguments: [String]) throws(Invalid) -> Command {
         let flags: CommandLineFlags
         do {
-            flags = try CommandLineFlags(arguments, valued: ["--a", "--a-port", "--b", "--b-port", "--b-listen", "--b-connect", "--b-tap", "--tap-dhcp", "--b-slirp", "--slirp-ipv6", "--key-file",
+            flags = try CommandLineFlags(arguments, valued: ["--a", "--a-port", "--b", "--b-port", "--b-listen", "--b-connect", "--b-tap", "--b-veth", "--dhcp-hook", "--b-slirp", "--slirp-ipv6", "--key-file",
                                                              "--control", "--name", "--seed"], switches: ["--plain", "--slirp-no-dhcp"])
         } catch {
             throw Invalid(description: error.message)
@@ -86,17 +90,18 @@ public struct CableOptions: Equatable, Sendable {
         let values = flags.values
         let plain = flags.switches.contains("--plain")
         guard let a = values["--a"] else { throw Invalid(description: "--a is required") }
-        let farEnds = ["--b", "--b-listen", "--b-connect", "--b-tap", "--b-slirp"].filter { values[$0] != nil }
-        guard farEnds.count == 1 else { throw Invalid(description: "give exactly one of --b, --b-listen, --b-connect, --b-tap, --b-slirp") }
+        let farEnds = ["--b", "--b-listen", "--b-connect", "--b-tap", "--b-veth", "--b-slirp"].filter { values[$0] != nil }
+        guard farEnds.count == 1 else { throw Invalid(description: "give exactly one of --b, --b-listen, --b-connect, --b-tap, --b-veth, --b-slirp") }
         let b: FarEnd
         var key: [UInt8]?
         if let directory = values["--b"] {
             b = .local(directory)
-        } else if let tap = values["--b-tap"] {
-            guard (1...15).contains(tap.utf8.count), !tap.contains("/"), !tap.contains(" ") else {
-                throw Invalid(description: "--b-tap must be an interface name of 1 to 15 characters, not \(tap)")
+        } else if let (flag, link) = [("--b-tap", InterfaceLink.tap), ("--b-veth", .veth)].first(where: { values[$0.0] != nil }) {
+            let name = values[flag]!
+            guard (1...15).contains(name.utf8.count), !name.contains("/"), !name.contains(" ") else {
+                throw Invalid(description: "\(flag) must be an interface name of 1 to 15 characters, not \(name)")
             }
-            b = .tap(tap, dhcpHook: values["--tap-dhcp"])
+            b = .interface(name, link: link, dhcpHook: values["--dhcp-hook"])
         } else if let text = values["--b-slirp"] {
             guard let host = IPPrefix(text), !host.isIPv6, (8...30).contains(host.length) else {
                 throw Invalid(description: "--b-slirp must be an IPv4 address with a prefix of 8 to 30 bits, like 10.0.2.2/24, not \(text)")

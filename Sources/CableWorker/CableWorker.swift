@@ -54,8 +54,8 @@ public final class CableWorker {
             ends.append(TCPStreamEnd(side: "b", mode: .listen(address), key: options.key, context: context))
         case .connect(let address):
             ends.append(TCPStreamEnd(side: "b", mode: .connect(address), key: options.key, context: context))
-        case .tap(let name, let dhcpHook):
-            ends.append(TapEnd(side: "b", name: name, dhcpHook: dhcpHook, context: context))
+        case .interface(let name, let link, let dhcpHook):
+            ends.append(InterfaceEnd(side: "b", name: name, link: link, dhcpHook: dhcpHook, context: context))
         case .slirp(let settings):
             ends.append(SlirpEnd(side: "b", settings: settings, context: context) { [unowned self] frame in
                 self.forward(frame, from: 1, now: Clock.monotonicNanoseconds())

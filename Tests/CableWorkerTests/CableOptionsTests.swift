@@ -19,8 +19,10 @@ struct CableOptionsTests {
         #expect(settings.host.ipv4Host(15).map(IPPrefix.ipv4Text) == "10.0.9.15")
         #expect(settings.ipv6?.ipv6Network.map(IPPrefix.ipv6Text) == "fd00:9::")
         #expect(!settings.dhcp)
-        let tap = try options(["--a", "/tmp/sw", "--b-tap", "eth0", "--tap-dhcp", "/run/hook", "--control", "/tmp/c.sock"])
-        #expect(tap.b == .tap("eth0", dhcpHook: "/run/hook"))
+        let tap = try options(["--a", "/tmp/sw", "--b-tap", "eth0", "--dhcp-hook", "/run/hook", "--control", "/tmp/c.sock"])
+        #expect(tap.b == .interface("eth0", link: .tap, dhcpHook: "/run/hook"))
+        let veth = try options(["--a", "/tmp/sw", "--b-veth", "eth1", "--control", "/tmp/c.sock"])
+        #expect(veth.b == .interface("eth1", link: .veth, dhcpHook: nil))
     }
 
     @Test(arguments: [

@@ -37,6 +37,8 @@ int CLinux_peer_credentials(int fd, int *pid, unsigned int *uid, unsigned int *g
 /// Opens (creating) the tap interface `name` in the caller's network namespace, non-blocking, without
 /// packet information headers: one Ethernet frame per read and write. Returns the fd, or -1 (errno set).
 int CLinux_tap_open(const char *name);
+// A raw packet socket bound to one interface (every frame it receives, none it sends), nonblocking.
+int CLinux_packet_open(const char *name);
 /// Reads one signal from a signalfd: its number, or -1.
 int CLinux_signalfd_read(int fd);
 

@@ -123,7 +123,7 @@ public final class StackManager: @unchecked Sendable {
             if !interface.dhcp { arguments.append("--slirp-no-dhcp") }
         } else {
             arguments += ["--b-tap", interface.name]
-            if interface.dhcp { arguments += ["--tap-dhcp", dhcpHook(spec)] }
+            if interface.dhcp { arguments += ["--dhcp-hook", dhcpHook(spec)] }
         }
         if let port = interface.port { arguments += ["--a-port", String(port)] }
         // A netns stack's plug runs inside the namespace, so its tap is created there.

@@ -1,6 +1,7 @@
-// A cable whose far end is a tap interface inside a network namespace: two namespaces this test
-// creates (and removes), each with "eth0" plugged into one vsquare-switch, ping each other over
-// IPv4 and IPv6 — kernel TCP/IP stacks talking through our switch. Root only.
+// A cable whose far end is an interface inside a network namespace (a tap, or a veth pair read
+// through a packet socket): two namespaces this test creates (and removes), each with "eth0"
+// plugged into one vsquare-switch, ping each other over IPv4 and IPv6 and carry a TCP stream whole
+// — kernel TCP/IP stacks talking through our switch. Root only.
 import Glibc
 import JSON
 import Posix
@@ -15,8 +16,9 @@ func run(_ command: String) -> Int32 {
 }
 
 @Suite(.serialized, .enabled(if: geteuid() == 0, "taps and namespaces need root"))
-struct TapEndTests {
-    @Test func twoNamespacesPingEachOtherThroughTheSwitch() throws {
+struct InterfaceEndTests {
+    @Test(arguments: ["--b-tap", "--b-veth"])
+    func twoNamespacesTalkThroughTheSwitch(_ interfaceFlag: String) throws {
         let tag = String(UInt32.random(in: 0...UInt32.max), radix: 16)
         let nsA = "vsqT1-" + tag, nsB = "vsqT2-" + tag
         defer { run("ip netns del \(nsA) 2>/dev/null; ip netns del \(nsB) 2>/dev/null") }
@@ -27,7 +29,7 @@ struct TapEndTests {
         for (index, namespace) in [nsA, nsB].enumerated() {
             let control = sw.directory.path + "/plug\(index).sock"
             cables.append(try ChildProcess(path: "/usr/sbin/ip", arguments: ["netns", "exec", namespace,
-                DaemonProcess.productsDirectory + "/vsquare-cable", "--a", sw.switchDirectory, "--b-tap", "eth0",
+                DaemonProcess.productsDirectory + "/vsquare-cable", "--a", sw.switchDirectory, interfaceFlag, "eth0",
                 "--control", control, "--name", "plug\(index)"], stdin: .null, stdout: .null, stderr: .null))
             #expect(eventually(timeoutSeconds: 10) { (try? ControlClient(path: control).call("status")["state"]) == "up" })
             #expect(run("ip -n \(namespace) link set lo up && ip -n \(namespace) link set eth0 up"
@@ -36,9 +38,15 @@ struct TapEndTests {
         }
         #expect(run("ip netns exec \(nsA) ping -c 3 -i 0.2 -W 2 10.202.7.2 > /dev/null") == 0, "IPv4 ping failed")
         #expect(run("ip netns exec \(nsB) ping -6 -c 3 -i 0.2 -W 2 fd00:202::1 > /dev/null") == 0, "IPv6 ping failed")
+        #expect(run("ip netns exec \(nsA) ping -c 1 -s 4000 -W 2 10.202.7.2 > /dev/null") == 0, "fragmented ping failed")
+        // A TCP stream arrives whole (offloads would leave checksums undone on a veth).
+        let received = sw.directory.path + "/received"
+        #expect(run("ip netns exec \(nsB) sh -c 'sleep 12 | timeout 10 busybox nc -l -p 5001 | wc -c > \(received)' & sleep 0.3;"
+                    + " head -c 3000000 /dev/zero | ip netns exec \(nsA) timeout 10 busybox nc -w 2 10.202.7.2 5001") == 0)
+        #expect(eventually { String(decoding: FileSystem.readFile(received) ?? [], as: UTF8.self).trimmingPrefix(" ") == "3000000\n" })
         let macs = try sw.control().call("macs")["macs"]?.arrayValue ?? []
         #expect(macs.count >= 2, "the switch learned both interfaces")
-        // Stopping a plug removes its tap.
+        // Stopping a plug removes its interface.
         cables[0].stop(signal: SIGTERM, graceSeconds: 5)
         #expect(eventually { run("ip -n \(nsA) link show eth0 > /dev/null 2>&1") != 0 })
     }
