@@ -27,16 +27,21 @@ public final class DaemonProcess: @unchecked Sendable {
     }
 
     /// Starts vsquared with `arguments` after the defaults; waits until it prints where it serves.
-    public init(arguments: [String] = [], environment extra: [String: String] = [:], directory: TempDirectory? = nil) throws {
+    /// With `user` (tests running as root), vsquared runs as that uid and gid, owning its directories.
+    public init(arguments: [String] = [], environment extra: [String: String] = [:], directory: TempDirectory? = nil,
+                user: UInt32? = nil) throws {
         let directory = directory ?? TempDirectory(prefix: "vsqd")
+        if let user { chown(directory.path, user, user) }
         self.directory = directory
         logPath = directory.path + "/vsquared.log"
         var environment = Environment.current()
         for key in environment.keys where key.hasPrefix("VSQUARE_") { environment[key] = nil }
         for (key, value) in extra { environment[key] = value }
+        var command = [DaemonProcess.productsDirectory + "/vsquared", "--listen", "127.0.0.1:0", "--home", directory.path + "/home",
+                       "--run", directory.path + "/run"] + arguments
+        if let user { command = ["/usr/bin/setpriv", "--reuid=\(user)", "--regid=\(user)", "--clear-groups", "--"] + command }
         process = try ChildProcess(
-            path: DaemonProcess.productsDirectory + "/vsquared",
-            arguments: ["--listen", "127.0.0.1:0", "--home", directory.path + "/home", "--run", directory.path + "/run"] + arguments,
+            path: command[0], arguments: Array(command.dropFirst()),
             environment: environment, stdin: .null, stdout: .pipe, stderr: .file(logPath))
         try process.stdout!.setTimeout(seconds: 20)
         var output: [UInt8] = []

@@ -15,12 +15,13 @@ final class DetachedProcess {
     let started = Clock.monotonicNanoseconds()
     private var ended: UInt64?
 
-    init(id: Int, argv: [String], namespace: String, directory: String, environment: [String: String]) throws {
+    /// `enter` is the command prefix that puts the process inside the stack.
+    init(id: Int, argv: [String], enter: [String], directory: String, environment: [String: String]) throws {
         self.id = id
         self.argv = argv
         outputPath = directory + "/process-\(id).out"
         errorPath = directory + "/process-\(id).err"
-        child = try ChildProcess(path: StackManager.ip, arguments: ["netns", "exec", namespace] + argv, environment: environment,
+        child = try ChildProcess(path: enter[0], arguments: Array(enter.dropFirst()) + argv, environment: environment,
                                  stdin: .null, stdout: .file(outputPath), stderr: .file(errorPath), newProcessGroup: true)
     }
 

@@ -1,6 +1,7 @@
-// StackManager: the stacks noun. Kind netns: a named network namespace (`vsq-<name>`)
-// with the kernel's own TCP/IP stack; each interface is a tap inside it, plugged into a switch port
-// by a supervised vsquare-cable run in the namespace (`ip netns exec`). The plug's configure step
+// StackManager: the stacks noun. Kind netns: a network namespace (StackNamespace: named as root,
+// a user namespace otherwise) with the kernel's own TCP/IP stack; each interface is a tap (a veth
+// when unprivileged) inside it, plugged into a switch port by a supervised vsquare-cable run in the
+// namespace. The plug's configure step
 // sets the interface's MAC, MTU, addresses, the routes and forwarding, so they come back after a
 // restart. GET reads addresses, routes and neighbours from the namespace itself (`ip -j`).
 // Kind tap: one tap interface in the host's own namespace, plugged the same way (root only).
@@ -26,8 +27,6 @@ public final class StackManager: @unchecked Sendable {
     var processes: [String: [Int: DetachedProcess]] = [:]
     var nextProcessID = 1
 
-    static let ip = "/usr/sbin/ip"
-
     public init(switches: SwitchManager, cableBinary: String, store: Store, events: EventBus, supervisor: WorkerSupervisor, log: Log) {
         self.switches = switches
         self.cableBinary = cableBinary
@@ -47,7 +46,10 @@ public final class StackManager: @unchecked Sendable {
         lock.withLock {
             for spec in specs {
                 stacks[spec.name] = spec
-                if spec.namespace != nil { _ = try? prepareNamespace(spec) }
+                if let namespace = namespace(spec) {
+                    namespace.ensure()
+                    try? prepareFiles(spec, namespace)
+                }
                 plugs[spec.name] = spec.interfaces.map { interface in
                     let worker = SupervisedWorker(recipe: recipe(spec, interface))
                     supervisor.add(worker, record: records[spec.name + "/" + interface.name])
@@ -57,38 +59,30 @@ public final class StackManager: @unchecked Sendable {
         }
     }
 
-    @discardableResult
-    static func runIP(_ arguments: [String], timeout: Double = 10) -> ProcessResult? {
-        try? ProcessRunner.run(ip, arguments, timeoutSeconds: timeout)
+    /// A netns stack's namespace (nil for slirp and host taps).
+    func namespace(_ spec: StackSpec) -> StackNamespace? {
+        spec.kind == "netns" ? StackNamespace(stack: spec.name, runDirectory: stacksDirectory) : nil
     }
 
-    /// Creates the namespace (if missing) with its loopback up, its resolv.conf (when nameservers are
-    /// given) and the DHCP hook of its dhcp interfaces.
-    @discardableResult
-    func prepareNamespace(_ spec: StackSpec) throws -> Bool {
-        guard let namespace = spec.namespace else { return false }
-        let created = StackManager.runIP(["netns", "add", namespace])?.exitCode == 0
-        _ = StackManager.runIP(["-n", namespace, "link", "set", "lo", "up"])
-        if !spec.dns.isEmpty {
-            try FileSystem.makeDirectories(spec.etcDirectory, mode: 0o755)
-            try FileSystem.writeFile(spec.etcDirectory + "/resolv.conf", spec.dns.map { "nameserver \($0)\n" }.joined())
-        }
+    /// The namespace's resolv.conf (when nameservers are given, or always when unprivileged) and
+    /// the DHCP hook of its dhcp interfaces.
+    func prepareFiles(_ spec: StackSpec, _ namespace: StackNamespace) throws {
+        if !spec.dns.isEmpty || namespace.mode == .unprivileged { try namespace.writeResolv(spec.dns) }
         if spec.interfaces.contains(where: \.dhcp) {
-            try FileSystem.writeFile(dhcpHook(spec), StackManager.dhcpHookScript(spec))
+            try FileSystem.writeFile(dhcpHook(spec), StackManager.dhcpHookScript(spec, etcDirectory: namespace.etcDirectory))
             chmod(dhcpHook(spec), 0o755)
         }
-        return created
     }
 
     func dhcpHook(_ spec: StackSpec) -> String { stacksDirectory + "/" + spec.name + "-dhcp-hook" }
 
     /// busybox udhcpc's hook: applies a lease with its lifetime (so the configure step's flush of
     /// permanent addresses leaves it), the default route, and the nameservers unless given.
-    static func dhcpHookScript(_ spec: StackSpec) -> String {
+    static func dhcpHookScript(_ spec: StackSpec, etcDirectory: String) -> String {
         let resolv = spec.dns.isEmpty ? """
                 if [ -n "$dns" ]; then
-                    mkdir -p \(spec.etcDirectory)
-                    for server in $dns; do echo "nameserver $server"; done > \(spec.etcDirectory)/resolv.conf
+                    mkdir -p \(etcDirectory)
+                    for server in $dns; do echo "nameserver $server"; done > \(etcDirectory)/resolv.conf
                 fi
             """ : ""
         return """
@@ -122,23 +116,39 @@ public final class StackManager: @unchecked Sendable {
             if let ipv6 = addresses.first(where: \.isIPv6) { arguments += ["--slirp-ipv6", ipv6.description] }
             if !interface.dhcp { arguments.append("--slirp-no-dhcp") }
         } else {
-            arguments += ["--b-tap", interface.name]
+            arguments += [namespace(spec)?.mode == .unprivileged ? "--b-veth" : "--b-tap", interface.name]
             if interface.dhcp { arguments += ["--dhcp-hook", dhcpHook(spec)] }
         }
         if let port = interface.port { arguments += ["--a-port", String(port)] }
-        // A netns stack's plug runs inside the namespace, so its tap is created there.
-        let binary = spec.namespace == nil ? cableBinary : StackManager.ip
-        if let namespace = spec.namespace { arguments = ["netns", "exec", namespace] + arguments } else { arguments.removeFirst() }
+        // A netns stack's plug runs inside the namespace, so its interface is created there. An
+        // unprivileged namespace is entered through its holder, whose pid is read at each start.
+        let namespace = namespace(spec)
+        var binary = cableBinary
+        switch namespace?.mode {
+        case .root?:
+            binary = StackNamespace.ip
+            arguments = ["netns", "exec", namespace!.name] + arguments
+        case .unprivileged?:
+            binary = "/bin/sh"
+            arguments = ["-c", "exec \(StackNamespace.nsenter) --target \"$(cat \"$0\")\" --user --net --mount --preserve-credentials -- \"$@\"",
+                         namespace!.holderFile] + arguments
+        case nil:
+            arguments.removeFirst()
+        }
         return WorkerRecipe(kind: "stack", name: spec.name + "/" + interface.name, binary: binary, arguments: arguments,
                             controlPath: control, logPath: switches.configuration.logDirectory + "/stack-" + spec.name + "-" + interface.name + ".log",
-                            prepare: { unlink(control) },
-                            configure: { client in try StackManager.configure(spec, interface, client) })
+                            prepare: {
+                                unlink(control)
+                                // A holder that died takes its namespace along: a new one is made (and configured).
+                                if let namespace, namespace.ensure() { try? self.prepareFiles(spec, namespace) }
+                            },
+                            configure: { client in try StackManager.configure(spec, interface, namespace, client) })
     }
 
     /// slirp: sets the host forwards. Otherwise brings the interface up with its MAC, MTU and
     /// addresses (leases and SLAAC addresses, which have lifetimes, are left), then the stack's
     /// routes and forwarding.
-    static func configure(_ spec: StackSpec, _ interface: InterfaceSpec, _ client: WorkerClient) throws {
+    static func configure(_ spec: StackSpec, _ interface: InterfaceSpec, _ namespace: StackNamespace?, _ client: WorkerClient) throws {
         if spec.kind == "slirp" {
             do {
                 _ = try client.call("slirp.forwards.set", ["forwards": JSON(spec.hostForwards.map { JSON.object($0.json) })])
@@ -147,30 +157,28 @@ public final class StackManager: @unchecked Sendable {
             }
             return
         }
-        let ns = spec.namespaceArguments
         var steps: [[String]] = []
-        if let mac = interface.mac { steps.append(ns + ["link", "set", "dev", interface.name, "address", mac]) }
-        if let mtu = interface.mtu { steps.append(ns + ["link", "set", "dev", interface.name, "mtu", String(mtu)]) }
-        steps.append(ns + ["link", "set", "dev", interface.name, "up"])
-        steps.append(ns + ["addr", "flush", "dev", interface.name, "scope", "global", "permanent"])
+        if let mac = interface.mac { steps.append(["link", "set", "dev", interface.name, "address", mac]) }
+        if let mtu = interface.mtu { steps.append(["link", "set", "dev", interface.name, "mtu", String(mtu)]) }
+        steps.append(["link", "set", "dev", interface.name, "up"])
+        steps.append(["addr", "flush", "dev", interface.name, "scope", "global", "permanent"])
         for address in interface.addresses {
-            steps.append(ns + (address.contains(":") ? ["-6"] : []) + ["addr", "add", address, "dev", interface.name]
+            steps.append((address.contains(":") ? ["-6"] : []) + ["addr", "add", address, "dev", interface.name]
                          + (address.contains(":") ? ["nodad"] : []))
         }
         for route in spec.routes {
-            steps.append(ns + (route.via.contains(":") ? ["-6"] : []) + ["route", "replace", route.to, "via", route.via])
+            steps.append((route.via.contains(":") ? ["-6"] : []) + ["route", "replace", route.to, "via", route.via])
         }
         for step in steps {
-            guard let result = runIP(step), result.exitCode == 0 else {
-                throw ControlPlaneError.unprocessable(code: "unprocessable",
-                    message: "ip \(step.joined(separator: " ")) failed: \(String(decoding: (runIP(step)?.stderr ?? []), as: UTF8.self))")
+            let result = namespace.map { $0.ip(step) } ?? StackNamespace.runIP(step)
+            guard let result, result.exitCode == 0 else {
+                throw ControlPlaneError.unprocessable(code: "unprocessable", message: "ip \(step.joined(separator: " ")) failed: "
+                                                      + String(decoding: result?.stderr ?? [], as: UTF8.self))
             }
         }
         // Forwarding is a namespace-wide setting: never touched for a host tap.
-        guard let namespace = spec.namespace else { return }
         let value = spec.forwarding ? "1" : "0"
-        _ = try? ProcessRunner.run(ip, ["netns", "exec", namespace, "sysctl", "-q", "-w", "net.ipv4.ip_forward=\(value)",
-                                        "net.ipv6.conf.all.forwarding=\(value)"], timeoutSeconds: 5)
+        _ = namespace?.run(["sysctl", "-q", "-w", "net.ipv4.ip_forward=\(value)", "net.ipv6.conf.all.forwarding=\(value)"], timeout: 5)
     }
 
     // MARK: API
@@ -187,7 +195,7 @@ public final class StackManager: @unchecked Sendable {
                 throw ControlPlaneError.unprocessable(code: "unprocessable",
                     message: "a slirp interface has at most one IPv4 address (prefix 8 to 30) and one IPv6 address in a /64")
             }
-        } else if geteuid() != 0 {
+        } else if spec.kind == "tap" && geteuid() != 0 {
             throw ControlPlaneError.unprocessable(code: "unprocessable", message: "\(spec.kind) stacks need vsquared to run as root")
         }
         if spec.kind == "tap" {
@@ -195,7 +203,7 @@ public final class StackManager: @unchecked Sendable {
                 throw ControlPlaneError.unprocessable(code: "unprocessable",
                     message: "a tap stack has exactly one interface (the host's tap) and no routes or forwarding")
             }
-            guard StackManager.runIP(["link", "show", "dev", spec.interfaces[0].name])?.exitCode != 0 else {
+            guard StackNamespace.runIP(["link", "show", "dev", spec.interfaces[0].name])?.exitCode != 0 else {
                 throw ControlPlaneError.conflict(code: "conflict", message: "the host already has an interface named \(spec.interfaces[0].name)")
             }
         }
@@ -215,9 +223,15 @@ public final class StackManager: @unchecked Sendable {
             }
             var stored = spec
             stored.createdAt = Clock.rfc3339(Clock.wallSeconds())
-            if let namespace = spec.namespace {
-                guard try prepareNamespace(stored) else {
-                    throw ControlPlaneError.conflict(code: "conflict", message: "the network namespace \(namespace) could not be created (it may exist)")
+            if let namespace = namespace(stored) {
+                guard try namespace.create() else {
+                    throw ControlPlaneError.conflict(code: "conflict", message: "the network namespace \(namespace.name) could not be created (it may exist)")
+                }
+                do {
+                    try prepareFiles(stored, namespace)
+                } catch {
+                    namespace.destroy()
+                    throw error
                 }
             }
             try store.saveStack(stored)
@@ -257,12 +271,13 @@ public final class StackManager: @unchecked Sendable {
             return (spec, (plugs[name] ?? []).map { $0.lifecycle.state.rawValue }, (plugs[name] ?? []).map(\.client))
         }
         if spec.kind == "slirp" { return slirpView(spec, states: states, clients: clients) }
+        let namespace = namespace(spec)
         func live(_ arguments: [String]) -> JSON {
-            guard let result = StackManager.runIP(["-j"] + spec.namespaceArguments + arguments), result.exitCode == 0,
+            guard let result = namespace.map({ $0.ip(["-j"] + arguments) }) ?? StackNamespace.runIP(["-j"] + arguments), result.exitCode == 0,
                   let json = try? JSON.parse(result.stdout) else { return [] }
             return json
         }
-        let links = (spec.namespace == nil ? live(["addr", "show", "dev", spec.interfaces.first?.name ?? "lo"]) : live(["addr", "show"])).arrayValue ?? []
+        let links = (namespace == nil ? live(["addr", "show", "dev", spec.interfaces.first?.name ?? "lo"]) : live(["addr", "show"])).arrayValue ?? []
         let interfaces: [JSON] = spec.interfaces.enumerated().map { index, interface in
             var view = interface.json
             let link = links.first { $0["ifname"]?.stringValue == interface.name }
@@ -276,11 +291,11 @@ public final class StackManager: @unchecked Sendable {
             return .object(view)
         }
         // A host tap's routes and neighbours are the host's: only a namespace's are shown.
-        let routes4 = spec.namespace == nil ? [] : live(["route", "show"]).arrayValue ?? []
-        let routes6 = spec.namespace == nil ? [] : live(["-6", "route", "show"]).arrayValue ?? []
-        return ["name": JSON(spec.name), "kind": JSON(spec.kind), "mode": "root", "namespace": JSON(spec.namespace),
+        let routes4 = namespace == nil ? [] : live(["route", "show"]).arrayValue ?? []
+        let routes6 = namespace == nil ? [] : live(["-6", "route", "show"]).arrayValue ?? []
+        return ["name": JSON(spec.name), "kind": JSON(spec.kind), "mode": JSON(namespace?.mode.rawValue ?? "root"), "namespace": JSON(namespace?.name),
                 "interfaces": JSON(interfaces), "routes": JSON(spec.routes.map { JSON.object($0.json) }),
-                "live_routes": JSON(routes4 + routes6), "neighbours": spec.namespace == nil ? [] : live(["neigh", "show"]),
+                "live_routes": JSON(routes4 + routes6), "neighbours": namespace == nil ? [] : live(["neigh", "show"]),
                 "forwarding": JSON(spec.forwarding), "dns": JSON(spec.dns.map(JSON.string)),
                 "generation": JSON(spec.generation), "created_at": JSON(spec.createdAt)]
     }
@@ -327,7 +342,7 @@ public final class StackManager: @unchecked Sendable {
         for (index, interface) in spec.interfaces.enumerated() {
             guard let plug = plugs[spec.name]?[index] else { continue }
             plug.recipe = recipe(spec, interface)
-            if plug.lifecycle.state == .running { try StackManager.configure(spec, interface, plug.client) }
+            if plug.lifecycle.state == .running { try StackManager.configure(spec, interface, namespace(spec), plug.client) }
         }
     }
 
@@ -343,10 +358,8 @@ public final class StackManager: @unchecked Sendable {
                 process.remove()
             }
             // Processes left running inside the namespace go with it (a host tap goes with its plug).
-            if let namespace = spec.namespace {
-                for pid in StackManager.processes(in: namespace) { kill(pid, SIGKILL) }
-                _ = StackManager.runIP(["netns", "del", namespace])
-                FileSystem.removeTree(spec.etcDirectory)
+            if let namespace = namespace(spec) {
+                namespace.destroy()
                 unlink(dhcpHook(spec))
             }
             events.publish("stack.deleted", ["stack": JSON(name)])
@@ -355,16 +368,10 @@ public final class StackManager: @unchecked Sendable {
 
     /// Runs a command inside the stack; it is killed (with everything it started) at its timeout.
     public func exec(_ name: String, argv: [String], stdin: [UInt8], environment: [String: String], timeoutSeconds: Double) throws -> JSONObject {
-        let namespace = try lock.withLock { () throws -> String in
-            guard let spec = stacks[name] else { throw ControlPlaneError.notFound(kind: "stack", name: name) }
-            guard let namespace = spec.namespace else {
-                throw ControlPlaneError.unprocessable(code: "unprocessable", message: "a \(spec.kind) stack has no namespace to run commands in")
-            }
-            return namespace
-        }
+        let enter = try lock.withLock { try entry(name) }
         var env = ["PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"]
         for (key, value) in environment { env[key] = value }
-        let result = try ProcessRunner.run(StackManager.ip, ["netns", "exec", namespace] + argv, environment: env, stdin: stdin,
+        let result = try ProcessRunner.run(enter[0], Array(enter.dropFirst()) + argv, environment: env, stdin: stdin,
                                            timeoutSeconds: timeoutSeconds, outputCap: 1 << 20)
         return ["exit_code": JSON(result.exitCode), "stdout": JSON(String(decoding: result.stdout, as: UTF8.self)),
                 "stderr": JSON(String(decoding: result.stderr, as: UTF8.self)), "truncated": JSON(result.truncated),
@@ -374,13 +381,10 @@ public final class StackManager: @unchecked Sendable {
     /// Starts `argv` inside the stack and returns at once with the process's id.
     public func start(_ name: String, argv: [String], environment: [String: String]) throws -> JSONObject {
         try lock.withLock {
-            guard let spec = stacks[name] else { throw ControlPlaneError.notFound(kind: "stack", name: name) }
-            guard let namespace = spec.namespace else {
-                throw ControlPlaneError.unprocessable(code: "unprocessable", message: "a \(spec.kind) stack has no namespace to run commands in")
-            }
+            let enter = try entry(name)
             var env = ["PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"]
             for (key, value) in environment { env[key] = value }
-            let process = try DetachedProcess(id: nextProcessID, argv: argv, namespace: namespace, directory: stacksDirectory, environment: env)
+            let process = try DetachedProcess(id: nextProcessID, argv: argv, enter: enter, directory: stacksDirectory, environment: env)
             nextProcessID += 1
             processes[name, default: [:]][process.id] = process
             events.publish("stack.process_started", ["stack": JSON(name), "process": JSON(process.id)])
@@ -417,16 +421,15 @@ public final class StackManager: @unchecked Sendable {
         return process
     }
 
-    /// Pids whose network namespace is the named one.
-    static func processes(in namespace: String) -> [Int32] {
-        guard let target = FileSystem.realPath("/run/netns/" + namespace).flatMap({ path -> UInt64? in
-            var info = stat()
-            return stat(path, &info) == 0 ? UInt64(info.st_ino) : nil
-        }) else { return [] }
-        return (FileSystem.listDirectory("/proc") ?? []).compactMap { entry in
-            guard let pid = Int32(entry), pid != getpid() else { return nil }
-            var info = stat()
-            return stat("/proc/\(entry)/ns/net", &info) == 0 && UInt64(info.st_ino) == target ? pid : nil
+    /// The command prefix that runs a program in the stack (the caller holds the lock).
+    private func entry(_ name: String) throws -> [String] {
+        guard let spec = stacks[name] else { throw ControlPlaneError.notFound(kind: "stack", name: name) }
+        guard let namespace = namespace(spec) else {
+            throw ControlPlaneError.unprocessable(code: "unprocessable", message: "a \(spec.kind) stack has no namespace to run commands in")
         }
+        guard let enter = namespace.enter else {
+            throw ControlPlaneError.workerUnavailable(name: "stack \(name)", reason: "its namespace is being made again; retry shortly")
+        }
+        return enter
     }
 }

@@ -68,17 +68,8 @@ public struct StackSpec: Equatable, Sendable {
 
     public init(name: String) { self.name = name }
 
-    /// The Linux network namespace's name; nil for kind `tap`, whose interface lives in the host's.
-    public var namespace: String? { kind == "netns" ? "vsq-" + name : nil }
-
-    /// Files `ip netns exec` shows the namespace's processes as /etc (resolv.conf).
-    var etcDirectory: String { "/etc/netns/" + (namespace ?? name) }
-
     /// slirp's address when none is given, as in qemu's user networking.
     public static let slirpDefaultAddress = "10.0.2.2/24"
-
-    /// `ip` arguments that address the stack's namespace (none for a host tap).
-    var namespaceArguments: [String] { namespace.map { ["-n", $0] } ?? [] }
 
     public var storedJSON: JSON {
         ["name": JSON(name), "kind": JSON(kind), "interfaces": JSON(interfaces.map { JSON.object($0.json) }),
