@@ -96,6 +96,41 @@ struct StackAPITests {
         #expect(router["forwarding"] == true && router["interfaces"]?.arrayValue?.count == 2)
     }
 
+    @Test func vlansIsolateStacksAtTheIPLevel() throws {
+        let daemon = try DaemonProcess()
+        let tag = String(UInt32.random(in: 0...0xFFFF), radix: 16)
+        let names = ["va-" + tag, "vb-" + tag, "vc-" + tag]
+        defer { for name in names { _ = try? daemon.client.request("DELETE", "/v1/stacks/\(name)") } }
+        try daemon.createSwitch(["name": "lan"])
+        for vid in [10, 20] {
+            #expect(try daemon.client.send("POST", "/v1/switches/lan/vlans", json: ["vid": JSON(vid)]).status == 201)
+        }
+        // One subnet, two VLANs: a and b share VLAN 10, c is alone on VLAN 20.
+        for (index, vlan) in [10, 10, 20].enumerated() {
+            let created = try daemon.client.send("POST", "/v1/stacks", json: [
+                "name": JSON(names[index]),
+                "interfaces": [["name": "eth0", "switch": "lan", "port": JSON(index + 1), "vlan": JSON(vlan),
+                                "addresses": [JSON("10.205.0.\(index + 1)/24")]]]])
+            #expect(created.status == 201, "\(created.text)")
+        }
+        #expect(try daemon.json("/v1/switches/lan/ports/3")["untagged_vlan"] == 20)
+        var sameVLAN = false
+        for _ in 0..<20 where !sameVLAN {
+            sameVLAN = try exec(daemon, names[0], ["ping", "-c", "1", "-W", "1", "10.205.0.2"])["exit_code"] == 0
+        }
+        #expect(sameVLAN, "stacks on one VLAN did not reach each other")
+        let across = try exec(daemon, names[0], ["ping", "-c", "2", "-i", "0.2", "-W", "1", "10.205.0.3"])
+        #expect(across["exit_code"] != 0, "VLAN 10 reached VLAN 20: \(across)")
+        let neighbours = try exec(daemon, names[2], ["ip", "neigh", "show", "10.205.0.1"])
+        let learned = neighbours["stdout"]?.stringValue?.contains("lladdr") ?? false
+        #expect(!learned, "c learned a's address across VLANs")
+        // A VLAN the switch lacks, or a VLAN without a port, is refused.
+        #expect(try daemon.client.send("POST", "/v1/stacks", json: [
+            "name": "vx", "interfaces": [["name": "eth0", "switch": "lan", "port": 4, "vlan": 30]]]).status == 422)
+        #expect(try daemon.client.send("POST", "/v1/stacks", json: [
+            "name": "vx", "interfaces": [["name": "eth0", "switch": "lan", "vlan": 10]]]).status == 400)
+    }
+
     @Test func aHostTapStackReachesANamespaceStack() throws {
         let daemon = try DaemonProcess()
         let tag = String(UInt32.random(in: 0...0xFFFF), radix: 16)

@@ -12,6 +12,7 @@ import Glibc
 import JSON
 import Log
 import Posix
+import SwitchEngine
 
 public final class StackManager: @unchecked Sendable {
     let switches: SwitchManager
@@ -205,6 +206,17 @@ public final class StackManager: @unchecked Sendable {
             }
             guard StackNamespace.runIP(["link", "show", "dev", spec.interfaces[0].name])?.exitCode != 0 else {
                 throw ControlPlaneError.conflict(code: "conflict", message: "the host already has an interface named \(spec.interfaces[0].name)")
+            }
+        }
+        // A VLAN is its port's setting on the switch: set first (the switch takes the same lock).
+        if lock.withLock({ stacks[spec.name] == nil }) {
+            for interface in spec.interfaces {
+                guard let vlan = interface.vlan, let port = interface.port else { continue }
+                do {
+                    try switches.setPort(interface.switchName, port, PortChange(untaggedVLAN: .some(VLANID(vlan))))
+                } catch let error as ControlPlaneError {
+                    throw ControlPlaneError.unprocessable(code: "unprocessable", message: "interface \(interface.name): \(error)")
+                }
             }
         }
         try lock.withLock {

@@ -9,6 +9,8 @@ public struct InterfaceSpec: Equatable, Sendable {
     public var name: String
     public var switchName: String
     public var port: Int?
+    /// The untagged VLAN of the interface's port (set on the switch when the stack is created).
+    public var vlan: Int?
     public var mac: String?
     public var mtu: Int?
     /// CIDR addresses, IPv4 or IPv6 ("10.0.0.1/24", "fd00::1/64").
@@ -16,11 +18,12 @@ public struct InterfaceSpec: Equatable, Sendable {
     /// netns: the interface also takes a lease by DHCP. slirp: slirp answers DHCP.
     public var dhcp: Bool
 
-    public init(name: String, switchName: String, port: Int? = nil, mac: String? = nil, mtu: Int? = nil, addresses: [String] = [],
+    public init(name: String, switchName: String, port: Int? = nil, vlan: Int? = nil, mac: String? = nil, mtu: Int? = nil, addresses: [String] = [],
                 dhcp: Bool = false) {
         self.name = name
         self.switchName = switchName
         self.port = port
+        self.vlan = vlan
         self.mac = mac
         self.mtu = mtu
         self.addresses = addresses
@@ -28,13 +31,13 @@ public struct InterfaceSpec: Equatable, Sendable {
     }
 
     public var json: JSONObject {
-        ["name": JSON(name), "switch": JSON(switchName), "port": port.map { JSON($0) } ?? .null, "mac": JSON(mac),
+        ["name": JSON(name), "switch": JSON(switchName), "port": port.map { JSON($0) } ?? .null, "vlan": vlan.map { JSON($0) } ?? .null, "mac": JSON(mac),
          "mtu": mtu.map { JSON($0) } ?? .null, "addresses": JSON(addresses.map(JSON.string)), "dhcp": JSON(dhcp)]
     }
 
     init?(json: JSON) {
         guard let name = json["name"]?.stringValue, let switchName = json["switch"]?.stringValue else { return nil }
-        self.init(name: name, switchName: switchName, port: json["port"]?.intValue, mac: json["mac"]?.stringValue,
+        self.init(name: name, switchName: switchName, port: json["port"]?.intValue, vlan: json["vlan"]?.intValue, mac: json["mac"]?.stringValue,
                   mtu: json["mtu"]?.intValue, addresses: (json["addresses"]?.arrayValue ?? []).compactMap(\.stringValue),
                   dhcp: json["dhcp"]?.boolValue ?? false)
     }

@@ -103,6 +103,8 @@ public enum StackRoutes {
                                       ruleText: "an interface name of 1 to 15 characters")
             let switchName = try one.string("switch", matching: ResourceName.isValid, ruleText: ResourceName.rule)
             let port = try one.optionalInt("port", in: 1...4096)
+            let vlan = try one.optionalInt("vlan", in: 1...4094)
+            if vlan != nil && port == nil { throw JSONFieldError(path: path + ".vlan", rule: "needs a port (the VLAN is that port's setting)") }
             let mac = try one.optionalString("mac")
             if let mac, !isMAC(mac) { throw JSONFieldError(path: path + ".mac", rule: "must be a MAC address such as 02:00:00:00:00:01") }
             let mtu = try one.optionalInt("mtu", in: 68...9000)
@@ -112,7 +114,7 @@ public enum StackRoutes {
             if kind == "slirp" && addresses.isEmpty { addresses = [StackSpec.slirpDefaultAddress] }
             if kind == "tap" && dhcp { throw JSONFieldError(path: path + ".dhcp", rule: "is for netns and slirp stacks") }
             try one.finish()
-            return InterfaceSpec(name: name, switchName: switchName, port: port, mac: mac, mtu: mtu, addresses: addresses, dhcp: dhcp)
+            return InterfaceSpec(name: name, switchName: switchName, port: port, vlan: vlan, mac: mac, mtu: mtu, addresses: addresses, dhcp: dhcp)
         }
         if reader.contains("routes") { spec.routes = try parseRoutes(&reader) }
         spec.forwarding = try reader.bool("forwarding", default: false)
