@@ -1,0 +1,225 @@
+"""The dashboard in real headless Chromium, against a real vsquared with two switches, a cable and
+two plugged vde_plug clients: the overview and topology show them; the switch view shows ports,
+MAC entries and a working filter; a port disabled from the keyboard is disabled in the API; a
+cable's impairments change (only the field edited) and it is cut; an API error shows its
+problem+json title and detail; the page catches up after vsquared restarts; no horizontal
+overflow at 1280x800 or in a narrow window, and no movement during live updates. Screenshots are
+kept in test-output/dashboard/."""
+import json
+import os
+import pathlib
+import random
+import re
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from cdp import Browser
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "test-output" / "dashboard"
+
+
+def free_port():
+    # Below the ephemeral range, so no outgoing connection takes it between the check and the use.
+    while True:
+        port = random.randint(20000, 32000)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                continue
+
+
+class Daemon:
+    def __init__(self):
+        self.binary = os.environ.get("VSQUARED_BIN") or str(ROOT / ".build" / "debug" / "vsquared")
+        self.workdir = tempfile.mkdtemp(prefix="vsqd-dash-")
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.process = None
+
+    def start(self):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("VSQUARE_")}
+        self.process = subprocess.Popen(
+            [self.binary, "--listen", f"127.0.0.1:{self.port}", "--home", f"{self.workdir}/home", "--run", f"{self.workdir}/run"],
+            stdout=subprocess.PIPE, stderr=open(f"{self.workdir}/log", "a"), env=env, text=True)
+        line = self.process.stdout.readline()
+        assert "serving" in line, f"vsquared did not start: {line!r}"
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            self.process.wait(timeout=15)
+
+    def request(self, method, path, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.base + path, data=data, method=method, headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                text = response.read().decode()
+                return response.status, (json.loads(text) if text else None)
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read().decode() or "{}")
+
+    def cleanup(self):
+        self.stop()
+        # Workers outlive vsquared by design: end everything started from this directory.
+        subprocess.run(["pkill", "-KILL", "-f", self.workdir], check=False)
+        time.sleep(0.2)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def plug(directory, mac):
+    """A real VDE client (Debian's vde_plug) that announces `mac` with one broadcast frame."""
+    process = subprocess.Popen(["vde_plug", f"vde://{directory}"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    frame = bytes(6 * [0xFF]) + bytes.fromhex(mac.replace(":", "")) + b"\x88\xb5" + b"vsquare dashboard test".ljust(46, b".")
+    process.stdin.write(struct.pack(">H", len(frame)) + frame)
+    process.stdin.flush()
+    return process
+
+
+@pytest.fixture
+def lab():
+    daemon = Daemon()
+    clients = []
+    try:
+        daemon.start()
+        assert daemon.request("POST", "/v1/switches", {"name": "sw-a", "ports": 8})[0] == 201
+        assert daemon.request("POST", "/v1/switches", {"name": "sw-b", "ports": 8})[0] == 201
+        assert daemon.request("POST", "/v1/cables", {"name": "c1", "a": {"switch": "sw-a"}, "b": {"switch": "sw-b"},
+                                                     "impairments": {"delay_ms": 5}})[0] == 201
+        directory = daemon.request("GET", "/v1/switches/sw-a")[1]["plug_url"].removeprefix("vde://")
+        clients = [plug(directory, "02:00:00:00:0d:01"), plug(directory, "02:00:00:00:0d:02")]
+        yield daemon
+    finally:
+        for client in clients:
+            client.kill()
+            client.wait()
+        daemon.cleanup()
+
+
+@pytest.fixture
+def browser():
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    browser = Browser()
+    try:
+        yield browser
+    finally:
+        browser.close()
+
+
+def no_horizontal_overflow(browser):
+    return browser.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_dashboard_shows_and_drives_the_network(lab, browser):
+    browser.navigate(lab.base + "/#/")
+    browser.wait_for("document.querySelectorAll('tr[data-key=\"sw-a\"], tr[data-key=\"sw-b\"]').length === 2", message="switches not listed")
+    browser.wait_for("document.querySelectorAll('svg.topology a.switch').length === 2 && document.querySelectorAll('svg.topology a.cable').length === 1")
+    browser.wait_for("document.getElementById('stream-status').dataset.state === 'live'")
+    assert "delay 5 ms" in browser.evaluate("document.querySelector('tr[data-key=\"c1\"]').textContent")
+    assert browser.evaluate("document.querySelector('tr[data-key=\"sw-a\"]').textContent").count("3 / 8") == 1  # 2 clients + the cable
+    assert no_horizontal_overflow(browser)
+    browser.screenshot(SHOTS / "overview-1280x800.png")
+
+    # Live updates rewrite text in place: nothing moves between two refreshes.
+    layout = "JSON.stringify([...document.querySelectorAll('main section')].map(e => { const r = e.getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; }))"
+    before = browser.evaluate(layout)
+    time.sleep(2.5)
+    assert browser.evaluate(layout) == before
+
+    # An API error shows the problem's title and detail.
+    browser.focus("form[aria-label='Create a switch'] input[name=name]")
+    browser.type("sw-a")
+    browser.press("Enter")
+    problem = browser.wait_for("document.querySelector('.problem[data-code=name_taken]')?.textContent")
+    assert "Name taken" in problem and "sw-a" in problem
+
+    # The switch view: ports with their clients, the MAC table and its filter.
+    browser.navigate(lab.base + "/#/switches/sw-a")
+    browser.wait_for("document.querySelectorAll('table.macs tbody tr').length === 2", message="MAC entries not shown")
+    browser.wait_for("[...document.querySelectorAll('table.ports tbody tr')].filter(r => r.textContent.includes('vdeplug')).length === 2")
+    assert browser.evaluate("document.querySelectorAll('table.matrix tbody tr').length") == 8
+    browser.focus("input.filter")
+    browser.type("0d:02")
+    browser.wait_for("document.querySelectorAll('table.macs tbody tr').length === 1")
+    macs = lab.request("GET", "/v1/switches/sw-a/macs")[1]["macs"]
+    port = next(entry["port"] for entry in macs if entry["mac"] == "02:00:00:00:0d:02")
+    assert browser.evaluate("document.querySelector('table.macs tbody tr').cells[2].textContent") == str(port)
+    browser.evaluate("window.scrollTo(0, 0)")
+    browser.screenshot(SHOTS / "switch-1280x800.png")
+
+    # Disable that port from the keyboard; the API sees it.
+    browser.focus(f"button[aria-label='Disable port {port}']")
+    browser.press("Enter")
+    deadline = time.time() + 10
+    while lab.request("GET", f"/v1/switches/sw-a/ports/{port}")[1]["enabled"] and time.time() < deadline:
+        time.sleep(0.1)
+    assert lab.request("GET", f"/v1/switches/sw-a/ports/{port}")[1]["enabled"] is False
+    browser.wait_for(f"!!document.querySelector(\"button[aria-label='Enable port {port}']\")")
+
+    # The cable view: PATCH only what was edited, then cut.
+    browser.navigate(lab.base + "/#/cables/c1")
+    browser.wait_for("document.querySelector('input[name=\"a_to_b.delay_ms\"]')?.value === '5'")
+    browser.evaluate("(() => { const i = document.querySelector('input[name=\"a_to_b.delay_ms\"]'); i.value = '25'; i.dispatchEvent(new Event('input')); })()")
+    browser.evaluate("document.querySelector('form.impairments button[type=submit]').click()")
+    deadline = time.time() + 10
+    while lab.request("GET", "/v1/cables/c1")[1]["impairments"]["a_to_b"]["delay_ms"] != 25 and time.time() < deadline:
+        time.sleep(0.1)
+    impairments = lab.request("GET", "/v1/cables/c1")[1]["impairments"]
+    assert impairments["a_to_b"]["delay_ms"] == 25 and impairments["b_to_a"]["delay_ms"] == 5
+    browser.wait_for("document.querySelectorAll('table.counters tbody tr').length >= 8")
+    browser.evaluate("[...document.querySelectorAll('button')].find(b => b.textContent === 'Cut').click()")
+    deadline = time.time() + 10
+    while not lab.request("GET", "/v1/cables/c1")[1]["cut"] and time.time() < deadline:
+        time.sleep(0.1)
+    assert lab.request("GET", "/v1/cables/c1")[1]["cut"] is True
+    browser.wait_for("[...document.querySelectorAll('button')].some(b => b.textContent === 'Restore')")
+    browser.screenshot(SHOTS / "cable-1280x800.png")
+
+    # vsquared restarts: the stream reconnects and the page catches up on what changed meanwhile.
+    browser.navigate(lab.base + "/#/")
+    browser.wait_for("document.getElementById('stream-status').dataset.state === 'live'")
+    lab.stop()
+    browser.wait_for("document.getElementById('stream-status').dataset.state === 'reconnecting'", message="the page did not notice the restart")
+    lab.start()
+    assert lab.request("POST", "/v1/switches", {"name": "sw-c"})[0] == 201
+    browser.wait_for("document.getElementById('stream-status').dataset.state === 'live'", timeout=20)
+    browser.wait_for("!!document.querySelector('tr[data-key=\"sw-c\"]')", message="the page did not catch up after the restart")
+    browser.wait_for("document.querySelectorAll('svg.topology a.switch').length === 3")
+
+    # A narrow window: everything still reachable, tables scroll inside their panels.
+    browser.resize(420, 900)
+    time.sleep(0.3)
+    assert no_horizontal_overflow(browser)
+    browser.screenshot(SHOTS / "overview-narrow.png")
+    assert browser.console == [], f"the page reported errors: {browser.console}"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="netns stacks need root")
+def test_stack_view_runs_a_command(lab, browser):
+    status, body = lab.request("POST", "/v1/stacks", {"name": f"dash{random.randint(0, 99999)}",
+                                                      "interfaces": [{"name": "eth0", "switch": "sw-b", "addresses": ["10.207.0.1/24"]}]})
+    assert status == 201, body
+    stack = body["name"]
+    try:
+        browser.navigate(f"{lab.base}/#/stacks/{stack}")
+        browser.wait_for("document.querySelector('main table tbody tr')?.textContent.includes('10.207.0.1/24')", message="addresses not shown")
+        browser.focus("input[name=command]")
+        browser.type("ip -brief addr show dev eth0; exit 3")
+        browser.press("Enter")
+        output = browser.wait_for("(t => t.includes('[exit') && t)(document.querySelector('pre.output').textContent)")
+        assert "10.207.0.1/24" in output and "[exit 3" in output
+        browser.screenshot(SHOTS / "stack-1280x800.png")
+    finally:
+        lab.request("DELETE", f"/v1/stacks/{stack}")

@@ -1,0 +1,61 @@
+// The public API, and nothing else: fetch with the bearer token (asked for once, kept in
+// sessionStorage), JSON in and out, and every failure as an APIError carrying the
+// problem+json title, detail and code.
+
+const tokenKey = "vsquare.token";
+let askForToken = null;
+
+export class APIError extends Error {
+  constructor(problem, status) {
+    super(problem.detail || problem.title || `HTTP ${status}`);
+    this.status = status;
+    this.title = problem.title || `HTTP ${status}`;
+    this.detail = problem.detail || "";
+    this.code = problem.code || "unknown";
+  }
+}
+
+export const token = {
+  get: () => sessionStorage.getItem(tokenKey),
+  set: (value) => (value ? sessionStorage.setItem(tokenKey, value) : sessionStorage.removeItem(tokenKey)),
+};
+
+/// `prompt` resolves with a token typed by the user (or null when they cancel).
+export function onTokenNeeded(prompt) {
+  askForToken = prompt;
+}
+
+export function authHeaders(headers = {}) {
+  const value = token.get();
+  return value ? { ...headers, Authorization: `Bearer ${value}` } : headers;
+}
+
+export async function api(method, path, body, retried = false) {
+  const headers = authHeaders({ Accept: "application/json, application/problem+json" });
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  let response;
+  try {
+    response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch (error) {
+    throw new APIError({ title: "vsquared is unreachable", detail: String(error.message || error), code: "unreachable" }, 0);
+  }
+  if (response.status === 401 && !retried && askForToken) {
+    const typed = await askForToken();
+    if (typed) {
+      token.set(typed);
+      return api(method, path, body, true);
+    }
+  }
+  if (response.status === 204) return null;
+  const type = response.headers.get("Content-Type") || "";
+  const data = type.includes("json") ? await response.json().catch(() => ({})) : { detail: await response.text() };
+  if (!response.ok) throw new APIError(data, response.status);
+  return data;
+}
+
+export const get = (path) => api("GET", path);
+export const post = (path, body) => api("POST", path, body === undefined ? {} : body);
+export const patch = (path, body) => api("PATCH", path, body);
+export const put = (path, body) => api("PUT", path, body);
+export const del = (path) => api("DELETE", path);
+export const name = encodeURIComponent;

@@ -1,0 +1,94 @@
+// The dashboard's shell: hash routes (#/, #/switches/NAME, #/cables/NAME, #/stacks/NAME), the
+// problem banner, the token dialog, the event stream, and a refresh every two seconds for live
+// counters. A view is {refresh(), dispose()} built by its module's mount().
+import { onTokenNeeded, token } from "./api.js";
+import { replace } from "./dom.js";
+import { EventStream } from "./events.js";
+import { clearProblems, setRefresher, showProblem } from "./feedback.js";
+import * as overview from "./views/overview.js";
+import * as switchView from "./views/switch.js";
+import * as cableView from "./views/cable.js";
+import * as stackView from "./views/stack.js";
+
+const main = document.getElementById("view");
+const streamStatus = document.getElementById("stream-status");
+const tokenDialog = document.getElementById("token-dialog");
+let view = null;
+let refreshing = false;
+let refreshAgain = false;
+let refreshTimer = null;
+
+function route() {
+  const parts = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
+  const routes = { switches: switchView, cables: cableView, stacks: stackView };
+  if (parts[0] && routes[parts[0]] && parts[1]) return { module: routes[parts[0]], name: parts[1], nav: parts[0] };
+  return { module: overview, name: null, nav: "overview" };
+}
+
+function render() {
+  if (view) view.dispose();
+  const { module, name, nav } = route();
+  for (const link of document.querySelectorAll("header nav a")) {
+    if (link.dataset.nav === nav) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+  replace(main);
+  view = module.mount(main, name);
+  main.focus({ preventScroll: true });
+  scheduleRefresh(0);
+}
+
+function scheduleRefresh(delay = 250) {
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(refresh, delay);
+}
+
+async function refresh() {
+  if (refreshing) { refreshAgain = true; return; }
+  refreshing = true;
+  try {
+    if (view) await view.refresh();
+  } catch (error) {
+    showProblem(error);
+  } finally {
+    refreshing = false;
+    if (refreshAgain) { refreshAgain = false; scheduleRefresh(100); }
+  }
+}
+
+function setStreamState(state) {
+  streamStatus.dataset.state = state;
+  streamStatus.textContent = state === "live" ? "live" : "reconnecting…";
+}
+
+onTokenNeeded(() => new Promise((resolve) => {
+  const input = tokenDialog.querySelector("input");
+  input.value = token.get() || "";
+  tokenDialog.returnValue = "";
+  tokenDialog.showModal();
+  tokenDialog.addEventListener("close", () => resolve(tokenDialog.returnValue === "save" ? input.value.trim() : null), { once: true });
+}));
+
+document.getElementById("token-button").addEventListener("click", () => {
+  const input = tokenDialog.querySelector("input");
+  input.value = token.get() || "";
+  tokenDialog.showModal();
+  tokenDialog.addEventListener("close", () => {
+    if (tokenDialog.returnValue === "save") { token.set(input.value.trim()); clearProblems(); scheduleRefresh(0); }
+  }, { once: true });
+});
+
+setRefresher(scheduleRefresh);
+window.addEventListener("hashchange", render);
+window.addEventListener("unhandledrejection", (event) => showProblem(event.reason));
+
+const stream = new EventStream(
+  (type) => { document.body.dataset.lastEvent = type; scheduleRefresh(); },
+  (state, afterGap) => {
+    setStreamState(state);
+    // Back after a gap (vsquared restarted, or the network dropped): catch up on everything.
+    if (state === "live" && afterGap) { clearProblems(); scheduleRefresh(0); }
+  });
+stream.start();
+setInterval(() => { if (!document.hidden) scheduleRefresh(0); }, 2000);
+render();
