@@ -90,8 +90,11 @@ class Browser:
         deadline = time.time() + timeout
         value = None
         while time.time() < deadline:
-            value = self.evaluate(expression)
-            if value:
+            try:
+                value = self.evaluate(expression)
+            except BrowserError as error:  # the page may still be loading
+                value = error
+            if value and not isinstance(value, BrowserError):
                 return value
             time.sleep(0.1)
         raise AssertionError(message or f"timed out waiting for {expression} (last value {value!r}); page errors: {self.console}")

@@ -41,7 +41,8 @@ def free_port():
 
 
 class Daemon:
-    def __init__(self):
+    def __init__(self, token=None):
+        self.token = token
         self.binary = os.environ.get("VSQUARED_BIN") or str(ROOT / ".build" / "debug" / "vsquared")
         self.workdir = tempfile.mkdtemp(prefix="vsqd-dash-")
         self.port = free_port()
@@ -50,6 +51,10 @@ class Daemon:
 
     def start(self):
         env = {k: v for k, v in os.environ.items() if not k.startswith("VSQUARE_")}
+        if self.token:
+            with open(f"{self.workdir}/tokens", "w") as handle:
+                handle.write(f"# the dashboard test's token\n{self.token}\n")
+            env["VSQUARE_TOKENS"] = f"{self.workdir}/tokens"
         self.process = subprocess.Popen(
             [self.binary, "--listen", f"127.0.0.1:{self.port}", "--home", f"{self.workdir}/home", "--run", f"{self.workdir}/run"],
             stdout=subprocess.PIPE, stderr=open(f"{self.workdir}/log", "a"), env=env, text=True)
@@ -63,7 +68,10 @@ class Daemon:
 
     def request(self, method, path, body=None):
         data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.base + path, data=data, method=method, headers={"Content-Type": "application/json"})
+        headers = {"Content-Type": "application/json"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        request = urllib.request.Request(self.base + path, data=data, method=method, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
                 text = response.read().decode()
@@ -204,6 +212,27 @@ def test_dashboard_shows_and_drives_the_network(lab, browser):
     assert no_horizontal_overflow(browser)
     browser.screenshot(SHOTS / "overview-narrow.png")
     assert browser.console == [], f"the page reported errors: {browser.console}"
+
+
+def test_the_page_asks_for_a_token_once_and_keeps_it_for_the_tab(browser):
+    daemon = Daemon(token="dashboard-" + os.urandom(8).hex())
+    try:
+        daemon.start()
+        assert daemon.request("POST", "/v1/switches", {"name": "guarded"})[0] == 201
+        browser.navigate(daemon.base + "/#/")
+        browser.wait_for("document.getElementById('token-dialog').open", message="no token dialog")
+        browser.focus("#token-dialog input")
+        browser.type(daemon.token)
+        browser.press("Enter")
+        browser.wait_for("!!document.querySelector('tr[data-key=\"guarded\"]')", message="the page did not load with the token")
+        browser.wait_for("document.getElementById('stream-status').dataset.state === 'live'")
+        assert browser.evaluate("sessionStorage.getItem('vsquare.token')") == daemon.token
+        # A reload keeps the token (same tab): no second question.
+        browser.navigate(daemon.base + "/#/")
+        browser.wait_for("!!document.querySelector('tr[data-key=\"guarded\"]')")
+        assert not browser.evaluate("document.getElementById('token-dialog').open")
+    finally:
+        daemon.cleanup()
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="netns stacks need root")
