@@ -18,6 +18,8 @@ enum EndTokenKind: UInt8 {
     case endData = 4
     case endControl = 5
     case endListen = 6
+    /// A remote end's newcomer, still proving its key.
+    case endCandidate = 7
 }
 
 protocol CableEnd: AnyObject {

@@ -73,6 +73,48 @@ func freePort() -> Int {
         #expect(listener.log.contains("authentication failed"))
     }
 
+    @Test func aStrangerCannotDisruptAnUpCableButTheRightKeyTakesOver() throws {
+        let s1 = try SwitchProcess(name: "s1")
+        let s2 = try SwitchProcess(name: "s2")
+        let s3 = try SwitchProcess(name: "s3")
+        let key = writeKey(keyOne, in: s1.directory, "key")
+        let port = freePort()
+        let listener = try CableProcess(a: s1.switchDirectory, b: nil, in: s1.directory, name: "near",
+                                        extra: ["--b-listen", "127.0.0.1:\(port)", "--key-file", key], waitUntilUp: false)
+        var first: CableProcess? = try CableProcess(a: s2.switchDirectory, b: nil, in: s1.directory, name: "first",
+                                                    extra: ["--b-connect", "127.0.0.1:\(port)", "--key-file", key], waitUntilUp: false)
+        #expect(eventually(timeoutSeconds: 10) { (try? first!.control().call("status")["state"]) == "up" })
+        let events = try listener.control()
+        _ = try events.call("status")
+        let left = try VDEClient(directory: s1.switchDirectory)
+        let right = try VDEClient(directory: s2.switchDirectory)
+
+        // A wrong key, and a raw stranger who never finishes the handshake: both wait aside and are refused.
+        let stranger = try Socket.connectTCP(SocketAddress(hostPort: "127.0.0.1:\(port)")!)
+        try stranger.sendAll([0, 3, 1, 2, 3])
+        let intruder = try CableProcess(a: s3.switchDirectory, b: nil, in: s1.directory, name: "intruder",
+                                        extra: ["--b-connect", "127.0.0.1:\(port)", "--key-file", writeKey(keyTwo, in: s1.directory, "k2")],
+                                        waitUntilUp: false)
+        #expect(try events.waitForEvent("end.refused", timeoutSeconds: 10) != nil)
+        intruder.process.signal(SIGKILL)
+        stranger.close()
+        #expect(try first!.control().call("status")["state"] == "up")
+        try left.send(EthernetFrame.make(dst: broadcast, src: macA, payload: Array("still here".utf8)))
+        #expect(try right.receive() == EthernetFrame.make(dst: broadcast, src: macA, payload: Array("still here".utf8)))
+
+        // The right key does replace the link (a peer that reconnects before the old link times out).
+        first!.process.signal(SIGSTOP)
+        let second = try CableProcess(a: s3.switchDirectory, b: nil, in: s1.directory, name: "second",
+                                      extra: ["--b-connect", "127.0.0.1:\(port)", "--key-file", key], waitUntilUp: false)
+        #expect(eventually(timeoutSeconds: 10) { (try? second.control().call("status")["state"]) == "up" })
+        first!.process.signal(SIGKILL)
+        first = nil
+        let far = try VDEClient(directory: s3.switchDirectory)
+        try left.send(EthernetFrame.make(dst: broadcast, src: macA, payload: Array("to the newcomer".utf8)))
+        #expect(try far.receive() == EthernetFrame.make(dst: broadcast, src: macA, payload: Array("to the newcomer".utf8)))
+        #expect((try listener.control().call("status")["ends"]?[1]?["auth_failures"]?.intValue ?? 0) >= 2)
+    }
+
     @Test func theConnectingSideReconnectsAfterThePathReturns() throws {
         let s1 = try SwitchProcess(name: "s1")
         let s2 = try SwitchProcess(name: "s2")
