@@ -40,6 +40,8 @@ final class SlirpEnd: CableEnd {
     /// Descriptors in the worker's epoll, with the events asked for.
     private var registered: [Int32: Epoll.Events] = [:]
     private var pollDue: UInt64?
+    /// Frames went into slirp since the watch set was last read.
+    private var inputPending = false
     private var timers: [SlirpTimer] = []
     private(set) var retryAt: UInt64? = 0
     private(set) var forwards: Set<HostForward> = []
@@ -134,11 +136,13 @@ final class SlirpEnd: CableEnd {
         guard let slirp, let base = frame.baseAddress else { return false }
         framesIn += 1
         slirp_input(slirp, base.assumingMemoryBound(to: UInt8.self), Int32(frame.count))
-        refresh(now: Clock.monotonicNanoseconds())
+        // Input may open sockets: the watch set is read again once this loop turn's frames are in.
+        inputPending = true
         return true
     }
 
     var wakeAt: UInt64? {
+        if inputPending { return 0 }
         var due = pollDue
         for timer in timers { if let at = timer.due { due = min(due ?? at, at) } }
         return due
@@ -219,6 +223,7 @@ final class SlirpEnd: CableEnd {
     /// Asks slirp which sockets to watch and mirrors them into the worker's epoll.
     private func refresh(now: UInt64) {
         guard let slirp else { return }
+        inputPending = false
         watched.removeAll(keepingCapacity: true)
         var timeout = UInt32.max
         slirp_pollfds_fill(slirp, &timeout, { fd, events, opaque in

@@ -119,7 +119,13 @@ struct StackNamespace: Sendable {
 
     /// Kills everything in the namespace and removes it and its files.
     func destroy() {
+        let holder = holderPID
         for pid in processes() { kill(pid, SIGKILL) }
+        // The holder is vsquared's child when this vsquared made it: reap it (ECHILD otherwise).
+        if let holder {
+            kill(holder, SIGKILL)
+            waitpid(holder, nil, 0)
+        }
         if mode == .root { _ = StackNamespace.runIP(["netns", "del", name]) }
         unlink(holderFile)
         FileSystem.removeTree(etcDirectory)
