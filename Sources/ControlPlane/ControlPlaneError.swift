@@ -14,6 +14,9 @@ public enum ControlPlaneError: Error, Equatable, Sendable, CustomStringConvertib
     case workerUnavailable(name: String, reason: String)
     /// A field broke a rule (400).
     case invalidField(path: String, message: String)
+    /// A field is well-formed but impossible with the rest of the request or with what exists,
+    /// e.g. a stack interface naming a switch there is none of (422).
+    case unprocessableField(path: String, message: String)
 
     public var code: String {
         switch self {
@@ -22,6 +25,7 @@ public enum ControlPlaneError: Error, Equatable, Sendable, CustomStringConvertib
         case .conflict(let code, _), .unprocessable(let code, _): return code
         case .workerUnavailable: return "worker_unavailable"
         case .invalidField: return "invalid_field"
+        case .unprocessableField: return "unprocessable"
         }
     }
 
@@ -31,7 +35,7 @@ public enum ControlPlaneError: Error, Equatable, Sendable, CustomStringConvertib
         case .nameTaken(let kind, let name): return "a \(kind) named \(name) already exists"
         case .conflict(_, let message), .unprocessable(_, let message): return message
         case .workerUnavailable(let name, let reason): return "the worker of \(name) does not answer: \(reason)"
-        case .invalidField(_, let message): return message
+        case .invalidField(_, let message), .unprocessableField(_, let message): return message
         }
     }
 }

@@ -1,4 +1,5 @@
-// DaemonInfo: facts about the running vsquared that the API reports (version, start time, store).
+// DaemonInfo: facts about the running vsquared that the API reports (version, start time, store,
+// the instance prefix of the names it gives outside its directories).
 import Posix
 
 public enum VSquareVersion {
@@ -7,12 +8,14 @@ public enum VSquareVersion {
 
 public final class DaemonInfo: Sendable {
     public let store: Store
+    public let scope: InstanceScope
     private let startedMonotonic: UInt64
     /// RFC 3339 time at which this process started serving.
     public let startedAt: String
 
-    public init(store: Store) {
+    public init(store: Store, scope: InstanceScope) {
         self.store = store
+        self.scope = scope
         startedMonotonic = Clock.monotonicNanoseconds()
         startedAt = Clock.rfc3339(Clock.wallSeconds())
     }

@@ -66,6 +66,8 @@ public struct Problem: Error, Sendable {
             switch error {
             case .invalidField(let path, let message):
                 return Problem(.invalidField, detail: message, extra: ["field": JSON(path)])
+            case .unprocessableField(let path, let message):
+                return Problem(.unprocessable, detail: message, extra: ["field": JSON(path)])
             case .conflict(let code, _):
                 return Problem(ErrorCode(rawValue: code) ?? .conflict, detail: error.description)
             case .unprocessable(let code, _):
@@ -93,6 +95,9 @@ public struct Problem: Error, Sendable {
             "request_id": JSON(requestID),
         ]
         for (key, value) in extra { body[key] = value }
+        var headers = self.headers
+        // A worker that does not answer is being restarted by its supervisor: worth a retry soon.
+        if code == .workerUnavailable && !headers.contains(where: { $0.0 == "Retry-After" }) { headers.append(("Retry-After", "1")) }
         return HTTPResponse(status: status, headers: [("Content-Type", "application/problem+json")] + headers,
                             body: JSON.object(body).serialized() + [0x0A])
     }

@@ -1,6 +1,6 @@
 // JSON: the value type every module uses for JSON. Objects keep their keys in insertion order,
-// so what we serialize is stable. Jansson turns bytes into JSON and back (Jansson.swift);
-// nothing outside this module ever sees a json_t.
+// so what we serialize is stable. Jansson turns bytes into JSON (Jansson.swift), JSONWriter turns
+// JSON into text; nothing outside this module ever sees a json_t.
 
 public enum JSON: Sendable, Equatable {
     case null
@@ -26,6 +26,14 @@ public enum JSON: Sendable, Equatable {
     public var stringValue: String? { if case .string(let v) = self { return v }; return nil }
     public var boolValue: Bool? { if case .bool(let v) = self { return v }; return nil }
     public var intValue: Int? { if case .int(let v) = self { return Int(exactly: v) }; return nil }
+    /// An integer as JSON Schema sees one: an integer, or a real with no fraction (`560.0`).
+    public var integerValue: Int? {
+        switch self {
+        case .int(let v): return Int(exactly: v)
+        case .double(let v): return v.rounded() == v && abs(v) < 9.2e18 ? Int(v) : nil
+        default: return nil
+        }
+    }
     public var arrayValue: [JSON]? { if case .array(let v) = self { return v }; return nil }
     public var objectValue: JSONObject? { if case .object(let v) = self { return v }; return nil }
     public var isNull: Bool { if case .null = self { return true }; return false }

@@ -1,6 +1,8 @@
 // JSONReader: typed, validated reads of an object's fields. Every error names the field's
 // path and the rule it broke ("field `ports` must be an integer between 1 and 4096"), and
-// finish() refuses fields that were never read, so unknown fields are errors too.
+// finish() refuses fields that were never read, so unknown fields are errors too. `null` is a
+// value like any other: refused unless the read says it is allowed (`nullable: true`, or a PATCH
+// field, where it means "turn off"), so a field left out and a field set to null never blur.
 //
 //     var reader = try JSONReader(body)
 //     let ports = try reader.int("ports", in: 1...4096, default: 32)
@@ -52,6 +54,16 @@ public struct JSONReader {
 
     public func contains(_ key: String) -> Bool { object[key] != nil }
 
+    /// The member, or nil when absent; null is refused unless `nullable` (then it reads as absent).
+    private mutating func present(_ key: String, _ kind: String, nullable: Bool) throws(JSONFieldError) -> JSON? {
+        guard let value = value(key) else { return nil }
+        if value.isNull {
+            if nullable { return nil }
+            throw JSONFieldError(path: fieldPath(key), rule: "must be \(kind), not null")
+        }
+        return value
+    }
+
     private mutating func required(_ key: String, _ kind: String) throws(JSONFieldError) -> JSON {
         guard let value = value(key), !value.isNull else {
             throw JSONFieldError(path: fieldPath(key), rule: "is required and must be \(kind)")
@@ -68,8 +80,9 @@ public struct JSONReader {
         try optionalString(key) ?? fallback
     }
 
-    public mutating func optionalString(_ key: String) throws(JSONFieldError) -> String? {
-        guard let value = value(key), !value.isNull else { return nil }
+    /// nil when absent (or null, where `nullable`).
+    public mutating func optionalString(_ key: String, nullable: Bool = false) throws(JSONFieldError) -> String? {
+        guard let value = try present(key, "a string", nullable: nullable) else { return nil }
         return try asString(value, key)
     }
 
@@ -89,8 +102,9 @@ public struct JSONReader {
         try optionalInt(key, in: range) ?? fallback
     }
 
-    public mutating func optionalInt(_ key: String, in range: ClosedRange<Int>) throws(JSONFieldError) -> Int? {
-        guard let value = value(key), !value.isNull else { return nil }
+    public mutating func optionalInt(_ key: String, in range: ClosedRange<Int>, nullable: Bool = false) throws(JSONFieldError) -> Int? {
+        let kind = "an integer between \(range.lowerBound) and \(range.upperBound)"
+        guard let value = try present(key, kind, nullable: nullable) else { return nil }
         return try asInt(value, key, range)
     }
 
@@ -100,7 +114,7 @@ public struct JSONReader {
     }
 
     public mutating func optionalDouble(_ key: String, in range: ClosedRange<Double>) throws(JSONFieldError) -> Double? {
-        guard let value = value(key), !value.isNull else { return nil }
+        guard let value = try present(key, "a number between \(range.lowerBound) and \(range.upperBound)", nullable: false) else { return nil }
         return try asDouble(value, key, range)
     }
 
@@ -110,7 +124,7 @@ public struct JSONReader {
     }
 
     public mutating func bool(_ key: String, default fallback: Bool) throws(JSONFieldError) -> Bool {
-        guard let value = value(key), !value.isNull else { return fallback }
+        guard let value = try present(key, "a boolean", nullable: false) else { return fallback }
         return try asBool(value, key)
     }
 
@@ -121,7 +135,7 @@ public struct JSONReader {
     }
 
     public mutating func optionalObject(_ key: String) throws(JSONFieldError) -> JSONReader? {
-        guard let value = value(key), !value.isNull else { return nil }
+        guard let value = try present(key, "an object", nullable: false) else { return nil }
         return try JSONReader(value, path: fieldPath(key))
     }
 
@@ -136,6 +150,16 @@ public struct JSONReader {
             out.append(try element(item, "\(fieldPath(key))[\(index)]"))
         }
         return out
+    }
+
+    /// An array of integers, each in `range`; `what` names one in errors ("a port number").
+    public mutating func ints(_ key: String, in range: ClosedRange<Int>, what: String = "an integer") throws(JSONFieldError) -> [Int] {
+        try array(key) { (item, path) throws(JSONFieldError) in
+            guard let number = item.integerValue, range.contains(number) else {
+                throw JSONFieldError(path: path, rule: "must be \(what) between \(range.lowerBound) and \(range.upperBound)")
+            }
+            return number
+        }
     }
 
     /// A field for PATCH: absent, null (clear) or a value converted by `convert`.
@@ -166,13 +190,11 @@ public struct JSONReader {
 
     private func asInt(_ value: JSON, _ key: String, _ range: ClosedRange<Int>) throws(JSONFieldError) -> Int {
         let rule = "must be an integer between \(range.lowerBound) and \(range.upperBound)"
-        guard case .int(let number) = value else {
+        guard let number = value.integerValue else {
             throw JSONFieldError(path: fieldPath(key), rule: "\(rule), not \(value.kindName)")
         }
-        guard let int = Int(exactly: number), range.contains(int) else {
-            throw JSONFieldError(path: fieldPath(key), rule: "\(rule), not \(number)")
-        }
-        return int
+        guard range.contains(number) else { throw JSONFieldError(path: fieldPath(key), rule: "\(rule), not \(number)") }
+        return number
     }
 
     private func asDouble(_ value: JSON, _ key: String, _ range: ClosedRange<Double>) throws(JSONFieldError) -> Double {

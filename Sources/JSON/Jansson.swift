@@ -1,5 +1,5 @@
 // The only file that touches jansson: parsing bytes into JSON (strict: valid UTF-8, no NUL,
-// no duplicate keys, nothing after the value) and serializing JSON, compact or pretty.
+// no duplicate keys, nothing after the value). Text is written by JSONWriter.
 import CJansson
 
 /// Why some bytes are not JSON, with jansson's words and the 1-based line and column.
@@ -51,19 +51,11 @@ extension JSON {
         try parse(Array(text.utf8))
     }
 
-    /// The JSON text as UTF-8 bytes. NaN and infinities, which JSON cannot hold, become null.
+    /// The JSON text as UTF-8 bytes (JSONWriter). NaN and infinities, which JSON cannot hold, become null.
     public func serialized(_ options: JSONSerializationOptions = []) -> [UInt8] {
-        let value = makeJansson()
-        defer { json_decref(value) }
-        var flags = Int(JSON_ENCODE_ANY) | CJansson_realPrecision(17)
-        flags |= options.contains(.pretty) ? CJansson_indent(2) : Int(JSON_COMPACT)
-        if options.contains(.sortedKeys) { flags |= Int(JSON_SORT_KEYS) }
-        let size = json_dumpb(value, nil, 0, flags)
-        var bytes = [UInt8](repeating: 0, count: size)
-        _ = bytes.withUnsafeMutableBytes { raw in
-            json_dumpb(value, raw.baseAddress?.assumingMemoryBound(to: CChar.self), size, flags)
-        }
-        return bytes
+        var writer = JSONWriter(options: options)
+        writer.write(self)
+        return writer.bytes
     }
 
     /// The JSON text as a String.
@@ -97,36 +89,6 @@ extension JSON {
         case JSON_TRUE: self = .bool(true)
         case JSON_FALSE: self = .bool(false)
         default: self = .null
-        }
-    }
-
-    /// A new jansson value with one reference, which the caller owns.
-    private func makeJansson() -> UnsafeMutablePointer<json_t> {
-        switch self {
-        case .null: return json_null()
-        case .bool(let v): return v ? json_true() : json_false()
-        case .int(let v): return json_integer(json_int_t(v))
-        case .double(let v): return v.isFinite ? json_real(v) : json_null()
-        case .string(let v):
-            return JSON.withCBytes(v) { json_stringn_nocheck($0, $1) }
-        case .array(let items):
-            let array = json_array()!
-            for item in items { json_array_append_new(array, item.makeJansson()) }
-            return array
-        case .object(let members):
-            let object = json_object()!
-            for (key, member) in members {
-                _ = JSON.withCBytes(key) { json_object_setn_new_nocheck(object, $0, $1, member.makeJansson()) }
-            }
-            return object
-        }
-    }
-
-    /// Calls `body` with the UTF-8 bytes of `text` (NULs included) and their count; the pointer is never null.
-    private static func withCBytes<R>(_ text: String, _ body: (UnsafePointer<CChar>, Int) -> R) -> R {
-        let bytes = Array(text.utf8) + [0]
-        return bytes.withUnsafeBufferPointer { raw in
-            raw.baseAddress!.withMemoryRebound(to: CChar.self, capacity: raw.count) { body($0, raw.count - 1) }
         }
     }
 }

@@ -38,6 +38,26 @@ public enum FileSystem {
         return Array(bytes[..<offset])
     }
 
+    /// The size of the file at `path` in bytes, or nil if it does not exist.
+    public static func size(_ path: String) -> Int? {
+        var info = stat()
+        return stat(path, &info) == 0 ? Int(info.st_size) : nil
+    }
+
+    /// Up to the last `maximum` bytes of the file written past `offset`, or nil if it cannot be read.
+    public static func readTail(_ path: String, from offset: Int, maximum: Int) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return nil }
+        let start = max(offset, Int(info.st_size) - maximum)
+        guard Int(info.st_size) > start else { return [] }
+        var bytes = [UInt8](repeating: 0, count: Int(info.st_size) - start)
+        let count = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, $0.count, off_t(start)) }
+        return count > 0 ? Array(bytes[..<count]) : []
+    }
+
     /// The canonical absolute path with symbolic links resolved, or nil if it does not exist.
     public static func realPath(_ path: String) -> String? {
         guard let resolved = realpath(path, nil) else { return nil }

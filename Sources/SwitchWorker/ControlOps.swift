@@ -26,22 +26,11 @@ extension JSONReader {
 
     /// A list of port numbers that exist on this switch.
     mutating func ports(_ key: String, on worker: SwitchWorker) throws -> [Int] {
-        let range = 0...worker.engine.portCount
-        return try array(key) { (item, path) throws(JSONFieldError) in
-            guard let port = item.intValue, range.contains(port) else {
-                throw JSONFieldError(path: path, rule: "must be a port number between 0 and \(range.upperBound)")
-            }
-            return port
-        }
+        try ints(key, in: 0...worker.engine.portCount, what: "a port number")
     }
 
     /// A list of VLAN IDs (1...4094).
     mutating func vlanList(_ key: String) throws -> [Int] {
-        try array(key) { (item, path) throws(JSONFieldError) in
-            guard let vlan = item.intValue, (1...4094).contains(vlan) else {
-                throw JSONFieldError(path: path, rule: "must be a VLAN ID between 1 and 4094")
-            }
-            return vlan
-        }
+        try ints(key, in: 1...4094, what: "a VLAN ID")
     }
 }

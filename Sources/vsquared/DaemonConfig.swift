@@ -1,6 +1,7 @@
 // DaemonConfig: vsquared's settings from its command line and environment (flags win), with
 // defaults that work for root (/var/lib/vsquare, /run/vsquare) and for a normal user (XDG dirs).
 // Built from (arguments, environment, uid) so tests need no process.
+import ControlPlane
 import Log
 import Posix
 
@@ -48,7 +49,10 @@ struct DaemonConfig: Equatable {
                            $XDG_STATE_HOME/vsquare (~/.local/state/vsquare).
       --run DIR            Runtime directory for worker sockets and pid files.   VSQUARE_RUN
                            Default /run/vsquare as root, else
-                           $XDG_RUNTIME_DIR/vsquare (/tmp/vsquare-UID without it).
+                           $XDG_RUNTIME_DIR/vsquare (/tmp/vsquare-UID without it);
+                           with a --home other than the default, that path plus
+                           -XXXXXX, the home's instance prefix (also in the names
+                           of stack namespaces: vsq-XXXXXX-STACK).
       --web DIR            Dashboard files to serve at /.                         VSQUARE_WEB
                            Default: the web-static directory of the source tree
                            this binary was built in, else /usr/share/vsquare/web-static.
@@ -115,7 +119,10 @@ struct DaemonConfig: Equatable {
             throw Invalid(description: "log level \(levelText) is not one of debug, info, warning, error")
         }
         let home = values["VSQUARE_HOME"] ?? defaultHome(environment: environment, uid: uid)
-        let run = values["VSQUARE_RUN"] ?? defaultRun(environment: environment, uid: uid)
+        // A daemon with a home of its own gets a run directory of its own too, so two never share sockets.
+        let standardRun = defaultRun(environment: environment, uid: uid)
+        let run = values["VSQUARE_RUN"]
+            ?? (home == defaultHome(environment: environment, uid: uid) ? standardRun : standardRun + "-" + InstanceScope(home: home).prefix)
         for (what, path) in [("home", home), ("run", run)] where !path.hasPrefix("/") {
             throw Invalid(description: "the \(what) directory must be an absolute path, not \(path)")
         }

@@ -71,8 +71,9 @@ let switches = SwitchManager(
     store: store, events: events, supervisor: supervisor, log: Log(label: "vsquared.switches"))
 let cables = CableManager(switches: switches, cableBinary: config.cableBinary ?? executableDirectory + "/vsquare-cable",
                           store: store, events: events, supervisor: supervisor, log: Log(label: "vsquared.cables"))
+let scope = InstanceScope(home: config.home)
 let stacks = StackManager(switches: switches, cableBinary: config.cableBinary ?? executableDirectory + "/vsquare-cable",
-                          store: store, events: events, supervisor: supervisor, log: Log(label: "vsquared.stacks"))
+                          scope: scope, store: store, events: events, supervisor: supervisor, log: Log(label: "vsquared.stacks"))
 do {
     try switches.start()
     try cables.start()
@@ -83,7 +84,7 @@ do {
 }
 supervisor.run()
 
-let daemon = DaemonInfo(store: store)
+let daemon = DaemonInfo(store: store, scope: scope)
 let httpMetrics = HTTPMetrics()
 let router = APIRouter.make(APIContext(daemon: daemon, switches: switches, cables: cables, stacks: stacks, events: events,
                                        httpMetrics: httpMetrics,

@@ -66,9 +66,9 @@ let repositoryRoot: String = {
         let supervisor = WorkerSupervisor(store: store, events: events, log: Log(label: "test"))
         let cables = CableManager(switches: switches, cableBinary: "/bin/false", store: store, events: events, supervisor: supervisor,
                                   log: Log(label: "test"))
-        let stacks = StackManager(switches: switches, cableBinary: "/bin/false", store: store, events: events, supervisor: supervisor,
+        let stacks = StackManager(switches: switches, cableBinary: "/bin/false", scope: InstanceScope(home: directory.path), store: store, events: events, supervisor: supervisor,
                                   log: Log(label: "test"))
-        let context = APIContext(daemon: DaemonInfo(store: store), switches: switches, cables: cables, stacks: stacks, events: events,
+        let context = APIContext(daemon: DaemonInfo(store: store, scope: InstanceScope(home: directory.path)), switches: switches, cables: cables, stacks: stacks, events: events,
                                  httpMetrics: HTTPMetrics(), staticFiles: nil)
         let router = APIRouter.make(context, log: Log(label: "test"))
         let routed = Set(router.routes)

@@ -73,6 +73,26 @@ import Testing
         #expect(try JSON.parse(value.serialized()) == value)
     }
 
+    @Test func writesNumbersAsTheShortestTextThatReadsBack() throws {
+        #expect(JSON.double(448.233784).text() == "448.233784")
+        #expect(JSON.double(0.1 + 0.2).text() == "0.30000000000000004")
+        #expect(JSON.double(1.5e-7).text() == "1.5e-07")
+        #expect(JSON.double(2).text() == "2.0")
+        #expect(JSON.int(-42).text() == "-42")
+        for value in [448.233784, 1e300, -2.5e-300, 123456789.125] {
+            #expect(try JSON.parse(JSON.double(value).serialized()) == .double(value))
+        }
+    }
+
+    @Test func escapesControlCharactersAndKeepsUnicode() {
+        #expect(JSON.string("a\u{1}\u{7F}\t\"é").text() == #""a\u0001\u007f\t\"é""#)
+    }
+
+    @Test func prettyPrintsNestedValues() {
+        let value: JSON = ["a": [1, [:]], "b": [], "c": ["d": nil]]
+        #expect(value.text(.pretty) == "{\n  \"a\": [\n    1,\n    {}\n  ],\n  \"b\": [],\n  \"c\": {\n    \"d\": null\n  }\n}")
+    }
+
     @Test func handlesKeysAndStringsWithEmbeddedNULWhenBuilding() throws {
         let value: JSON = ["a\u{0}b": "c\u{0}d"]
         #expect(value.text() == #"{"a\u0000b":"c\u0000d"}"#)
@@ -154,6 +174,23 @@ import Testing
 
     @Test func bodyMustBeAnObject() {
         #expect(throws: JSONFieldError(path: "", rule: "must be an object, not an array")) { _ = try JSONReader([1]) }
+    }
+
+    @Test func nullIsRefusedUnlessTheReadAllowsIt() throws {
+        var reader = try JSONReader(["aging": nil, "group": nil, "hub": nil, "impairments": nil])
+        #expect(throws: JSONFieldError(path: "aging", rule: "must be an integer between 1 and 9, not null")) {
+            _ = try reader.optionalInt("aging", in: 1...9)
+        }
+        #expect(try reader.optionalString("group", nullable: true) == nil)
+        #expect(throws: JSONFieldError(path: "hub", rule: "must be a boolean, not null")) { _ = try reader.bool("hub", default: false) }
+        #expect(throws: JSONFieldError(path: "impairments", rule: "must be an object, not null")) { _ = try reader.optionalObject("impairments") }
+    }
+
+    @Test func integersMayBeWrittenAsWholeReals() throws {
+        var reader = try JSONReader(try JSON.parse(#"{"a":560.0,"b":1.5,"list":[3.0,4]}"#))
+        #expect(try reader.int("a", in: 1...1000) == 560)
+        #expect(throws: JSONFieldError(path: "b", rule: "must be an integer between 1 and 9, not a number")) { _ = try reader.int("b", in: 1...9) }
+        #expect(try reader.ints("list", in: 0...9) == [3, 4])
     }
 
     @Test func patchFieldsAreAbsentClearedOrSet() throws {

@@ -74,7 +74,7 @@ import VSquareTesting
         #expect(try daemon.json("/v1/cables")["cables"] == [])
         #expect(try daemon.client.send("POST", "/v1/cables", json: ["name": "c2", "a": ["switch": "s2"], "b": ["switch": "nope"]]).status == 422)
         #expect(try daemon.client.send("POST", "/v1/cables", json: ["name": "c2", "a": ["switch": "s2"],
-                                                                   "b": ["remote": ["connect": "127.0.0.1:9"]]]).status == 400,
+                                                                   "b": ["remote": ["connect": "127.0.0.1:9"]]]).status == 422,
                 "a remote end needs a key or plain: true")
         #expect(try daemon.client.send("POST", "/v1/cables", json: ["name": "c2", "b": ["switch": "s2"],
                                                                    "a": ["remote": ["connect": "127.0.0.1:9", "plain": true]]]).status == 422)

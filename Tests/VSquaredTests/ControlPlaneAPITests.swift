@@ -67,7 +67,7 @@ extension DaemonProcess {
         let port = try daemon.json("/v1/switches/lab1/ports")["ports"]!.arrayValue!.first {
             $0["endpoints"]?[0]?["description"]?.stringValue?.hasPrefix("vdeplug:") == true
         }!["port"]!.intValue!
-        #expect(try daemon.client.request("DELETE", "/v1/switches/lab1/ports/\(port)").json()["kicked"] == 1)
+        #expect(try daemon.client.request("POST", "/v1/switches/lab1/ports/\(port)/kick").json()["kicked"] == 1)
         #expect(a.process.wait(timeoutSeconds: 5) == .exited(0))
         let restarted = try daemon.client.request("POST", "/v1/switches/lab1/restart").json()
         #expect(restarted["state"] == "running")

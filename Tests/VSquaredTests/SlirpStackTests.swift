@@ -84,10 +84,13 @@ struct SlirpStackTests {
             "name": "bad", "kind": "slirp", "interfaces": [["name": "u", "switch": "wan", "addresses": ["10.9.0.1/31"]]]]).status == 422)
 
         // Deleting takes the lease client, the namespace and its /etc files with it.
+        let namespace = try daemon.json("/v1/stacks/\(client)")["namespace"]?.stringValue ?? "none"
+        #expect(run("ip netns list | grep -qw \(namespace)") == 0 && FileSystem.exists("/etc/netns/\(namespace)"),
+                "the namespace \(namespace) and its /etc files exist before the delete")
         #expect(try daemon.client.request("DELETE", "/v1/stacks/\(client)").status == 204)
         #expect(try daemon.client.request("DELETE", "/v1/stacks/\(nat)").status == 204)
-        #expect(run("ip netns list | grep -q vsq-\(client)") != 0)
-        #expect(!FileSystem.exists("/etc/netns/vsq-\(client)"))
+        #expect(run("ip netns list | grep -qw \(namespace)") != 0)
+        #expect(!FileSystem.exists("/etc/netns/\(namespace)"))
         #expect(eventually { run("pgrep -f '[u]dhcpc -f -i eth0 -s .*\(client)-dhcp-hook' >/dev/null") != 0 })
     }
 

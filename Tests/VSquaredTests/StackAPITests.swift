@@ -65,8 +65,10 @@ struct StackAPITests {
         #expect(macs >= 2)
 
         // Deleting removes the namespace and everything in it.
+        let namespace = try daemon.json("/v1/stacks/\(one)")["namespace"]?.stringValue ?? "none"
+        #expect(run("ip netns list | grep -qw \(namespace)") == 0, "the namespace \(namespace) exists before the delete")
         #expect(try daemon.client.request("DELETE", "/v1/stacks/\(one)").status == 204)
-        #expect(run("ip netns list | grep -q vsq-\(one)") != 0)
+        #expect(run("ip netns list | grep -qw \(namespace)") != 0)
         #expect(try daemon.client.get("/v1/stacks/\(one)").status == 404)
     }
 
@@ -128,7 +130,7 @@ struct StackAPITests {
         #expect(try daemon.client.send("POST", "/v1/stacks", json: [
             "name": "vx", "interfaces": [["name": "eth0", "switch": "lan", "port": 4, "vlan": 30]]]).status == 422)
         #expect(try daemon.client.send("POST", "/v1/stacks", json: [
-            "name": "vx", "interfaces": [["name": "eth0", "switch": "lan", "vlan": 10]]]).status == 400)
+            "name": "vx", "interfaces": [["name": "eth0", "switch": "lan", "vlan": 10]]]).status == 422)
     }
 
     @Test func aHostTapStackReachesANamespaceStack() throws {

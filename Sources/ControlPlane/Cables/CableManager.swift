@@ -59,19 +59,19 @@ public final class CableManager: @unchecked Sendable {
         view(try lock.withLock { () throws -> SupervisedCable in
             guard cables[spec.name] == nil else { throw ControlPlaneError.nameTaken(kind: "cable", name: spec.name) }
             guard spec.a.remote == nil else {
-                throw ControlPlaneError.unprocessable(code: "unprocessable", message: "end a must be a local switch; put the remote end in b")
+                throw ControlPlaneError.unprocessableField(path: "a", message: "end a must be a local switch; put the remote end in b")
             }
-            for end in [spec.a, spec.b] where end.remote == nil {
+            for (key, end) in [("a", spec.a), ("b", spec.b)] where end.remote == nil {
                 guard let switchSpec = switches.switches[end.switchName]?.spec else {
-                    throw ControlPlaneError.unprocessable(code: "unprocessable", message: "there is no switch named \(end.switchName)")
+                    throw ControlPlaneError.unprocessableField(path: key + ".switch", message: "there is no switch named \(end.switchName)")
                 }
                 if let port = end.port, !(1...switchSpec.ports).contains(port) {
-                    throw ControlPlaneError.unprocessable(code: "unprocessable",
-                                                          message: "switch \(end.switchName) has ports 1 to \(switchSpec.ports), not \(port)")
+                    throw ControlPlaneError.unprocessableField(path: key + ".port",
+                                                               message: "switch \(end.switchName) has ports 1 to \(switchSpec.ports), not \(port)")
                 }
             }
             if spec.a == spec.b, spec.a.port != nil, spec.a.remote == nil {
-                throw ControlPlaneError.unprocessable(code: "unprocessable", message: "both ends name the same port")
+                throw ControlPlaneError.unprocessableField(path: "b.port", message: "both ends name the same port")
             }
             var stored = spec
             stored.createdAt = Clock.rfc3339(Clock.wallSeconds())
@@ -128,22 +128,9 @@ public final class CableManager: @unchecked Sendable {
         }
     }
 
-    /// Runs `op` on the cable's worker; 503 if it is not running or does not answer.
+    /// Runs `op` on the cable's worker, waiting briefly for one that is (re)starting; 503 if it stays away.
     public func ask(_ name: String, _ op: String) throws -> JSON {
-        let client: WorkerClient = try lock.withLock {
-            let cable = try handle(name)
-            guard cable.worker.lifecycle.state == .running else {
-                throw ControlPlaneError.workerUnavailable(name: name, reason: "its worker is \(cable.worker.lifecycle.state.rawValue)")
-            }
-            return cable.worker.client
-        }
-        do {
-            return try client.call(op)
-        } catch .unavailable(let reason) {
-            throw ControlPlaneError.workerUnavailable(name: name, reason: reason)
-        } catch .rejected(let code, let message) {
-            throw ControlPlaneError.unprocessable(code: code, message: message)
-        }
+        try supervisor.ask(name, op, [:]) { try handle(name).worker }
     }
 
     /// Deletes switch `name`; if cables use it, 409 unless `force`, which deletes those cables first.
@@ -173,6 +160,7 @@ public final class CableManager: @unchecked Sendable {
             "pid": status?["pid"] ?? .null,
             "restart_count": JSON(lifecycle.restartCount),
             "last_exit_reason": JSON(lifecycle.lastExit?.description),
+            "failure": JSON(lifecycle.failureReason),
             "generation": JSON(spec.generation),
             "applied_generation": status?["applied_generation"] ?? .null,
             "created_at": JSON(spec.createdAt),

@@ -22,14 +22,18 @@ public final class StackManager: @unchecked Sendable {
     let log: Log
     let lock: Lock
     let supervisor: Supervisor
+    /// Names the stacks' namespaces apart from another vsquared's.
+    let scope: InstanceScope
     var stacks: [String: StackSpec] = [:]
     var plugs: [String: [SupervisedWorker]] = [:]
     /// Detached processes by stack, then id.
     var processes: [String: [Int: DetachedProcess]] = [:]
     var nextProcessID = 1
 
-    public init(switches: SwitchManager, cableBinary: String, store: Store, events: EventBus, supervisor: WorkerSupervisor, log: Log) {
+    public init(switches: SwitchManager, cableBinary: String, scope: InstanceScope, store: Store, events: EventBus,
+                supervisor: WorkerSupervisor, log: Log) {
         self.switches = switches
+        self.scope = scope
         self.cableBinary = cableBinary
         self.store = store
         self.events = events
@@ -62,7 +66,7 @@ public final class StackManager: @unchecked Sendable {
 
     /// A netns stack's namespace (nil for slirp and host taps).
     func namespace(_ spec: StackSpec) -> StackNamespace? {
-        spec.kind == "netns" ? StackNamespace(stack: spec.name, runDirectory: stacksDirectory) : nil
+        spec.kind == "netns" ? StackNamespace(stack: spec.name, runDirectory: stacksDirectory, scope: scope) : nil
     }
 
     /// The namespace's resolv.conf (when nameservers are given, or always when unprivileged) and
@@ -182,6 +186,28 @@ public final class StackManager: @unchecked Sendable {
         _ = namespace?.run(["sysctl", "-q", "-w", "net.ipv4.ip_forward=\(value)", "net.ipv6.conf.all.forwarding=\(value)"], timeout: 5)
     }
 
+    /// The name is free and every interface names a switch, port and VLAN that exist (lock held).
+    func validateReferences(_ spec: StackSpec) throws {
+        guard stacks[spec.name] == nil else { throw ControlPlaneError.nameTaken(kind: "stack", name: spec.name) }
+        for (index, interface) in spec.interfaces.enumerated() {
+            let field = "interfaces[\(index)]"
+            guard let switchSpec = switches.switches[interface.switchName]?.spec else {
+                throw ControlPlaneError.unprocessableField(path: field + ".switch", message: "there is no switch named \(interface.switchName)")
+            }
+            if let port = interface.port, !(1...switchSpec.ports).contains(port) {
+                throw ControlPlaneError.unprocessableField(path: field + ".port",
+                    message: "switch \(interface.switchName) has ports 1 to \(switchSpec.ports), not \(port)")
+            }
+            if let vlan = interface.vlan, !switchSpec.vlans.contains(VLANID(vlan)) {
+                throw ControlPlaneError.unprocessableField(path: field + ".vlan",
+                    message: "switch \(interface.switchName) has no VLAN \(vlan); create it first")
+            }
+        }
+        guard Set(spec.interfaces.map(\.name)).count == spec.interfaces.count else {
+            throw ControlPlaneError.unprocessableField(path: "interfaces", message: "interface names must differ")
+        }
+    }
+
     // MARK: API
 
     public func create(_ spec: StackSpec) throws -> JSONObject {
@@ -208,31 +234,19 @@ public final class StackManager: @unchecked Sendable {
                 throw ControlPlaneError.conflict(code: "conflict", message: "the host already has an interface named \(spec.interfaces[0].name)")
             }
         }
+        // Everything the stack names must exist before anything changes.
+        try lock.withLock { try validateReferences(spec) }
         // A VLAN is its port's setting on the switch: set first (the switch takes the same lock).
-        if lock.withLock({ stacks[spec.name] == nil }) {
-            for interface in spec.interfaces {
-                guard let vlan = interface.vlan, let port = interface.port else { continue }
-                do {
-                    try switches.setPort(interface.switchName, port, PortChange(untaggedVLAN: .some(VLANID(vlan))))
-                } catch let error as ControlPlaneError {
-                    throw ControlPlaneError.unprocessable(code: "unprocessable", message: "interface \(interface.name): \(error)")
-                }
+        for interface in spec.interfaces {
+            guard let vlan = interface.vlan, let port = interface.port else { continue }
+            do {
+                try switches.setPort(interface.switchName, port, PortChange(untaggedVLAN: .some(VLANID(vlan))))
+            } catch let error as ControlPlaneError {
+                throw ControlPlaneError.unprocessable(code: "unprocessable", message: "interface \(interface.name): \(error)")
             }
         }
         try lock.withLock {
-            guard stacks[spec.name] == nil else { throw ControlPlaneError.nameTaken(kind: "stack", name: spec.name) }
-            for interface in spec.interfaces {
-                guard let switchSpec = switches.switches[interface.switchName]?.spec else {
-                    throw ControlPlaneError.unprocessable(code: "unprocessable", message: "there is no switch named \(interface.switchName)")
-                }
-                if let port = interface.port, !(1...switchSpec.ports).contains(port) {
-                    throw ControlPlaneError.unprocessable(code: "unprocessable",
-                                                          message: "switch \(interface.switchName) has ports 1 to \(switchSpec.ports), not \(port)")
-                }
-            }
-            guard Set(spec.interfaces.map(\.name)).count == spec.interfaces.count else {
-                throw ControlPlaneError.unprocessable(code: "unprocessable", message: "interface names must differ")
-            }
+            try validateReferences(spec)
             var stored = spec
             stored.createdAt = Clock.rfc3339(Clock.wallSeconds())
             if let namespace = namespace(stored) {

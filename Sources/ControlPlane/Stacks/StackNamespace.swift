@@ -1,6 +1,6 @@
 // StackNamespace: how vsquared reaches a netns stack's network namespace. As root, a named
-// namespace (`ip netns add vsq-<name>`; commands through `ip netns exec`, which also shows
-// /etc/netns/vsq-<name>/resolv.conf as /etc/resolv.conf). As a normal user, the vdens approach: a
+// namespace (`ip netns add vsq-<instance>-<name>`, see InstanceScope; commands through `ip netns
+// exec`, which also shows /etc/netns/<namespace>/resolv.conf as /etc/resolv.conf). As a normal user, the vdens approach: a
 // user + network + mount namespace held open by a small holder process (`unshare --map-root-user`),
 // entered with nsenter (keeping the user's ids, which the namespace maps to its root); the stack's resolv.conf is bind-mounted inside its mount namespace, and its
 // interfaces are veth pairs (a tap needs /dev/net/tun, which a user may not open).
@@ -15,7 +15,7 @@ struct StackNamespace: Sendable {
     }
 
     let mode: Mode
-    /// vsq-<stack>
+    /// vsq-<instance>-<stack>
     let name: String
     /// Where the unprivileged holder's pid is kept, beside the stack's other runtime files.
     let holderFile: String
@@ -29,9 +29,9 @@ struct StackNamespace: Sendable {
     /// Root uses named namespaces; anyone else gets user namespaces.
     static var currentMode: Mode { geteuid() == 0 ? .root : .unprivileged }
 
-    init(stack: String, runDirectory: String, mode: Mode = StackNamespace.currentMode) {
+    init(stack: String, runDirectory: String, scope: InstanceScope, mode: Mode = StackNamespace.currentMode) {
         self.mode = mode
-        name = "vsq-" + stack
+        name = scope.namespaceName(stack)
         holderFile = runDirectory + "/" + stack + ".holder"
         etcDirectory = mode == .root ? "/etc/netns/" + name : runDirectory + "/" + stack + "-etc"
     }

@@ -88,6 +88,7 @@ final class Supervisor: @unchecked Sendable {
         worker.restartAt = nil
         worker.lifecycle.starting()
         recipe.prepare()
+        let logStart = FileSystem.size(recipe.logPath) ?? 0
         do {
             let child = try ChildProcess(path: recipe.binary, arguments: recipe.arguments, stdin: .null,
                                          stdout: .file(recipe.logPath), stderr: .file(recipe.logPath), detached: true)
@@ -119,9 +120,18 @@ final class Supervisor: @unchecked Sendable {
             log.error("worker did not start", [("\(recipe.kind).name", recipe.name), ("error", String(describing: error))])
             worker.signal(SIGKILL)
             _ = worker.child?.wait(timeoutSeconds: 2)
-            schedule(worker, worker.lifecycle.failedToStart(String(describing: error), now: Clock.monotonicNanoseconds()))
+            // The worker's own last words say why far better than a timeout does.
+            let reason = Supervisor.lastLine(of: recipe.logPath, from: logStart) ?? String(describing: error)
+            schedule(worker, worker.lifecycle.failedToStart(reason, now: Clock.monotonicNanoseconds()))
         }
         wake()
+    }
+
+    /// The last non-empty line written to `path` past byte `offset` (at most the last 4 KiB), if any.
+    static func lastLine(of path: String, from offset: Int) -> String? {
+        guard let bytes = FileSystem.readTail(path, from: offset, maximum: 4096) else { return nil }
+        let line = bytes.split(separator: 0x0A).last.map { String(decoding: $0, as: UTF8.self) }
+        return line?.isEmpty == false ? line : nil
     }
 
     /// SIGTERM, up to 2 s, then SIGKILL.
@@ -175,6 +185,43 @@ final class Supervisor: @unchecked Sendable {
             let orphan = SupervisedWorker(recipe: recipe(record.name))
             if adopt(orphan, record) { stop(orphan) }
             try? store.deleteWorker(kind: kind, name: record.name)
+        }
+    }
+
+    // MARK: asking workers (called without the lock)
+
+    /// How long a request waits for a worker that is starting or restarting before it answers 503.
+    static let patienceNanoseconds: UInt64 = 3_000_000_000
+
+    /// Runs `op` on the worker `find` picks (under the lock). A worker that is starting, restarting
+    /// or just vanished is waited for up to `patienceNanoseconds`; one that failed or was stopped,
+    /// or that is still away after that, is 503. A refusal by the worker is 422.
+    func ask(_ name: String, _ op: String, _ parameters: JSONObject,
+             find: () throws -> SupervisedWorker) throws -> JSON {
+        let deadline = Clock.monotonicNanoseconds() + Supervisor.patienceNanoseconds
+        while true {
+            let (client, state) = try lock.withLock {
+                let worker = try find()
+                return (worker.client, worker.lifecycle.state)
+            }
+            var reason = "its worker is \(state.rawValue)"
+            switch state {
+            case .failed, .stopped:
+                throw ControlPlaneError.workerUnavailable(name: name, reason: reason)
+            case .starting, .restarting:
+                break
+            case .running:
+                do {
+                    return try client.call(op, parameters)
+                } catch {
+                    switch error {
+                    case .unavailable(let why): reason = why
+                    case .rejected(let code, let message): throw ControlPlaneError.unprocessable(code: code, message: message)
+                    }
+                }
+            }
+            guard Clock.monotonicNanoseconds() < deadline else { throw ControlPlaneError.workerUnavailable(name: name, reason: reason) }
+            usleep(50_000)
         }
     }
 

@@ -158,22 +158,9 @@ public final class SwitchManager: @unchecked Sendable {
 
     // MARK: observed state, read from the worker
 
-    /// Runs `op` on the switch's worker; 503 if it is not running or does not answer.
+    /// Runs `op` on the switch's worker, waiting briefly for one that is (re)starting; 503 if it stays away.
     public func ask(_ name: String, _ op: String, _ parameters: JSONObject = [:]) throws -> JSON {
-        let client: WorkerClient = try lock.withLock {
-            let handle = try handle(name)
-            guard handle.lifecycle.state == .running else {
-                throw ControlPlaneError.workerUnavailable(name: name, reason: "its worker is \(handle.lifecycle.state.rawValue)")
-            }
-            return handle.client
-        }
-        do {
-            return try client.call(op, parameters)
-        } catch .unavailable(let reason) {
-            throw ControlPlaneError.workerUnavailable(name: name, reason: reason)
-        } catch .rejected(let code, let message) {
-            throw ControlPlaneError.unprocessable(code: code, message: message)
-        }
+        try supervisor.ask(name, op, parameters) { try handle(name).worker }
     }
 
     /// The spec of `name` (a copy).

@@ -1,5 +1,6 @@
 // /v1/switches/{name}/ports: what is plugged in and each port's settings, as the worker reports
-// them; PATCH changes settings (stored, then applied); DELETE kicks whatever is plugged in.
+// them; PATCH changes settings (stored, then applied); POST …/kick unplugs whatever is plugged in
+// (the port itself stays: it is the switch's).
 import ControlPlane
 import JSON
 import SwitchEngine
@@ -8,7 +9,7 @@ public enum PortRoutes {
     public static func register(on router: inout RouterBuilder, switches: SwitchManager) {
         router.add("GET", "/v1/switches/{name}/ports") { request in
             let name = try request.resourceName("name", kind: "switch")
-            let all = request.queryValue("all").map { $0 == "true" || $0 == "1" || $0.isEmpty } ?? false
+            let all = try request.boolQuery("all")
             let reply = try switches.ask(name, "ports", all ? ["all": true] : [:])
             return .json(["ports": reply["ports"] ?? []])
         }
@@ -28,12 +29,12 @@ public enum PortRoutes {
             case .clear: change.untaggedVLAN = .some(nil)
             case .set(let vlan): change.untaggedVLAN = .some(vlan)
             }
-            if reader.contains("tagged_vlans") { change.taggedVLANs = Set(try vlanIDs(&reader, "tagged_vlans").map(VLANID.init)) }
+            if reader.contains("tagged_vlans") { change.taggedVLANs = Set(try reader.ints("tagged_vlans", in: 1...4094, what: "a VLAN ID").map(VLANID.init)) }
             try reader.finish()
             try switches.setPort(name, port, change)
             return .json(try portView(switches, name, port))
         }
-        router.add("DELETE", "/v1/switches/{name}/ports/{n}") { request in
+        router.add("POST", "/v1/switches/{name}/ports/{n}/kick") { request in
             let (name, port) = try target(request, switches)
             let reply = try switches.ask(name, "port.kick", ["port": JSON(port)])
             return .json(["port": JSON(port), "kicked": reply["kicked"] ?? 0])
@@ -52,14 +53,5 @@ public enum PortRoutes {
 
     static func portView(_ switches: SwitchManager, _ name: String, _ port: Int) throws -> JSON {
         try switches.ask(name, "ports", ["port": JSON(port)])["ports"]?[0] ?? .null
-    }
-
-    static func vlanIDs(_ reader: inout JSONReader, _ key: String) throws -> [Int] {
-        try reader.array(key) { (item, path) throws(JSONFieldError) in
-            guard let vlan = item.intValue, (1...4094).contains(vlan) else {
-                throw JSONFieldError(path: path, rule: "must be a VLAN ID between 1 and 4094")
-            }
-            return vlan
-        }
     }
 }

@@ -35,13 +35,13 @@ public enum StackRoutes {
                 if let forwarding { spec.forwarding = forwarding }
                 if let forwards {
                     guard spec.kind == "slirp" else {
-                        throw ControlPlaneError.unprocessable(code: "unprocessable", message: "only a slirp stack has host forwards")
+                        throw ControlPlaneError.unprocessableField(path: "host_forwards", message: "only a slirp stack has host forwards")
                     }
                     spec.hostForwards = forwards
                 }
                 for (interface, list) in addresses {
                     guard let index = spec.interfaces.firstIndex(where: { $0.name == interface }) else {
-                        throw ControlPlaneError.unprocessable(code: "unprocessable", message: "stack \(name) has no interface \(interface)")
+                        throw ControlPlaneError.unprocessableField(path: "interfaces.\(interface)", message: "stack \(name) has no interface \(interface)")
                     }
                     spec.interfaces[index].addresses = list
                 }
@@ -71,7 +71,7 @@ public enum StackRoutes {
             let detach = try reader.bool("detach", default: false)
             try reader.finish()
             if detach {
-                guard stdin.isEmpty else { throw JSONFieldError(path: "stdin", rule: "cannot be given with detach") }
+                guard stdin.isEmpty else { throw ControlPlaneError.unprocessableField(path: "stdin", message: "a detached process reads no stdin") }
                 return .json(.object(try stacks.start(name, argv: argv, environment: environment)), status: 201)
             }
             return .json(.object(try stacks.exec(name, argv: argv, stdin: stdin, environment: environment, timeoutSeconds: timeout)))
@@ -81,11 +81,11 @@ public enum StackRoutes {
         }
         router.add("GET", "/v1/stacks/{name}/processes/{id}") { request in
             let name = try request.resourceName("name", kind: "stack")
-            return .json(.object(try stacks.process(name, try request.intParameter("id", in: 1...Int(Int32.max)))))
+            return .json(.object(try stacks.process(name, try request.intParameter("id", in: 1...Int(Int32.max), kind: "process"))))
         }
         router.add("DELETE", "/v1/stacks/{name}/processes/{id}") { request in
             let name = try request.resourceName("name", kind: "stack")
-            return .json(.object(try stacks.stopProcess(name, try request.intParameter("id", in: 1...Int(Int32.max)))))
+            return .json(.object(try stacks.stopProcess(name, try request.intParameter("id", in: 1...Int(Int32.max), kind: "process"))))
         }
     }
 
@@ -99,22 +99,30 @@ public enum StackRoutes {
         spec.kind = kind
         spec.interfaces = try reader.array("interfaces") { (item, path) throws(JSONFieldError) in
             var one = try JSONReader(item, path: path)
-            let name = try one.string("name", matching: { (1...15).contains($0.utf8.count) && !$0.contains("/") && !$0.contains(" ") },
-                                      ruleText: "an interface name of 1 to 15 characters")
+            let name = try one.string("name", matching: isInterfaceName, ruleText: "an interface name: a letter, then up to 14 letters, digits, '_', '.' or '-'")
             let switchName = try one.string("switch", matching: ResourceName.isValid, ruleText: ResourceName.rule)
             let port = try one.optionalInt("port", in: 1...4096)
             let vlan = try one.optionalInt("vlan", in: 1...4094)
-            if vlan != nil && port == nil { throw JSONFieldError(path: path + ".vlan", rule: "needs a port (the VLAN is that port's setting)") }
             let mac = try one.optionalString("mac")
-            if let mac, !isMAC(mac) { throw JSONFieldError(path: path + ".mac", rule: "must be a MAC address such as 02:00:00:00:00:01") }
+            if let mac, !isMAC(mac) { throw JSONFieldError(path: path + ".mac", rule: "must be a unicast MAC address such as 02:00:00:00:00:01") }
             let mtu = try one.optionalInt("mtu", in: 68...9000)
             var addresses = one.contains("addresses") ? try cidrs(&one, "addresses") : []
             // A slirp uplink serves DHCP unless told not to; a netns interface asks for a lease only when told.
             let dhcp = try one.bool("dhcp", default: kind == "slirp")
             if kind == "slirp" && addresses.isEmpty { addresses = [StackSpec.slirpDefaultAddress] }
-            if kind == "tap" && dhcp { throw JSONFieldError(path: path + ".dhcp", rule: "is for netns and slirp stacks") }
             try one.finish()
             return InterfaceSpec(name: name, switchName: switchName, port: port, vlan: vlan, mac: mac, mtu: mtu, addresses: addresses, dhcp: dhcp)
+        }
+        for (index, interface) in spec.interfaces.enumerated() {
+            if interface.vlan != nil && interface.port == nil {
+                throw ControlPlaneError.unprocessableField(path: "interfaces[\(index)].vlan", message: "a vlan needs a port (the VLAN is that port's setting)")
+            }
+            if interface.mac == "00:00:00:00:00:00" {
+                throw ControlPlaneError.unprocessableField(path: "interfaces[\(index)].mac", message: "00:00:00:00:00:00 is no interface's address")
+            }
+            if kind == "tap" && interface.dhcp {
+                throw ControlPlaneError.unprocessableField(path: "interfaces[\(index)].dhcp", message: "dhcp is for netns and slirp stacks")
+            }
         }
         if reader.contains("routes") { spec.routes = try parseRoutes(&reader) }
         spec.forwarding = try reader.bool("forwarding", default: false)
@@ -123,11 +131,13 @@ public enum StackRoutes {
                 guard let text = item.stringValue, isAddress(text) else { throw JSONFieldError(path: path, rule: "must be an IP address") }
                 return text
             }
-            if kind != "netns" { throw JSONFieldError(path: "dns", rule: "is for netns stacks (a slirp stack forwards DNS itself)") }
+            if kind != "netns" {
+                throw ControlPlaneError.unprocessableField(path: "dns", message: "dns is for netns stacks (a slirp stack forwards DNS itself)")
+            }
         }
         if reader.contains("host_forwards") {
             spec.hostForwards = try parseHostForwards(&reader)
-            if kind != "slirp" { throw JSONFieldError(path: "host_forwards", rule: "is for slirp stacks") }
+            if kind != "slirp" { throw ControlPlaneError.unprocessableField(path: "host_forwards", message: "host_forwards are for slirp stacks") }
         }
         try reader.finish()
         return spec
@@ -149,7 +159,7 @@ public enum StackRoutes {
             return HostForward(udp: proto == "udp", hostAddress: hostAddress, hostPort: hostPort, guestAddress: guestAddress, guestPort: guestPort)
         }
         guard Set(forwards.map { "\($0.udp) \($0.hostAddress) \($0.hostPort)" }).count == forwards.count else {
-            throw JSONFieldError(path: "host_forwards", rule: "must not forward the same host port twice")
+            throw ControlPlaneError.unprocessableField(path: "host_forwards", message: "the same host port is forwarded twice")
         }
         return forwards
     }
@@ -182,8 +192,22 @@ public enum StackRoutes {
 
     static func isCIDR(_ text: String) -> Bool { IPPrefix(text) != nil }
 
+    /// Six hex pairs, and unicast: the kernel refuses a multicast address for an interface.
     static func isMAC(_ text: String) -> Bool {
-        let parts = text.split(separator: ":")
-        return parts.count == 6 && parts.allSatisfy { $0.count == 2 && UInt8($0, radix: 16) != nil }
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 6, parts.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isHexDigit) }),
+              let first = UInt8(parts[0], radix: 16) else { return false }
+        return first & 1 == 0
     }
+
+    /// What the kernel takes as an interface name, kept to plain characters (api/openapi.yaml: InterfaceName).
+    static func isInterfaceName(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard (1...15).contains(bytes.count), bytes[0].isASCIILetter else { return false }
+        return bytes.allSatisfy { $0.isASCIILetter || (0x30...0x39).contains($0) || $0 == 0x5F || $0 == 0x2E || $0 == 0x2D }
+    }
+}
+
+extension UInt8 {
+    var isASCIILetter: Bool { (0x41...0x5A).contains(self) || (0x61...0x7A).contains(self) }
 }

@@ -2,6 +2,7 @@
 // SwitchManager and encode; the manager validates against the engine's rules and owns the workers.
 import ControlPlane
 import JSON
+import Posix
 import SwitchEngine
 
 public enum SwitchRoutes {
@@ -33,7 +34,7 @@ public enum SwitchRoutes {
             }))
         }
         router.add("DELETE", "/v1/switches/{name}") { request in
-            let force = request.queryValue("force").map { $0 == "true" || $0 == "1" } ?? false
+            let force = try request.boolQuery("force")
             try cables.deleteSwitch(try request.resourceName("name", kind: "switch"), force: force)
             return .noContent
         }
@@ -51,11 +52,19 @@ public enum SwitchRoutes {
         spec.hub = try reader.bool("hub", default: false)
         spec.macAgingSeconds = try reader.int("mac_aging_s", in: 1...1_000_000, default: 300)
         let mode = try reader.string("socket_mode", default: "0600")
-        guard let parsed = UInt32(mode, radix: 8), parsed <= 0o777 else {
-            throw JSONFieldError(path: "socket_mode", rule: "must be an octal mode such as \"0660\", not \(mode)")
+        // Clients connect to the sockets as the owner at least, so the owner needs read and write.
+        guard mode.utf8.count <= 4, let parsed = UInt32(mode, radix: 8), parsed <= 0o777, parsed & 0o600 == 0o600 else {
+            throw JSONFieldError(path: "socket_mode", rule: "must be an octal mode that lets the owner read and write, such as \"0660\", not \(mode)")
         }
         spec.socketMode = parsed
-        spec.socketGroup = try reader.optionalString("socket_group")
+        spec.socketGroup = try reader.optionalString("socket_group", nullable: true)
+        if let group = spec.socketGroup, !(1...32).contains(group.utf8.count) {
+            throw JSONFieldError(path: "socket_group", rule: "must be a group name or number of 1 to 32 characters")
+        }
+        // The worker would refuse an unknown group at every start: refuse it now.
+        if let group = spec.socketGroup, FileSystem.groupID(group) == nil {
+            throw ControlPlaneError.unprocessableField(path: "socket_group", message: "there is no group named \(group) on this host")
+        }
         try reader.finish()
         return spec
     }

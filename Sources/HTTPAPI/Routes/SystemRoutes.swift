@@ -20,6 +20,7 @@ public enum SystemRoutes {
                 "version": JSON(VSquareVersion.current),
                 "api": "v1",
                 "schema_version": JSON(Store.latestVersion),
+                "instance": JSON(daemon.scope.prefix),
             ])
         }
     }

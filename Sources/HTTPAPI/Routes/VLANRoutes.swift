@@ -19,13 +19,16 @@ public enum VLANRoutes {
         }
         router.add("GET", "/v1/switches/{name}/vlans/{vid}") { request in
             let name = try request.resourceName("name", kind: "switch")
-            return .json(try switches.vlan(name, try request.intParameter("vid", in: 1...4094)))
+            return .json(try switches.vlan(name, try request.intParameter("vid", in: 1...4094, kind: "VLAN")))
         }
         router.add("PUT", "/v1/switches/{name}/vlans/{vid}") { request in
             let name = try request.resourceName("name", kind: "switch")
-            let vid = try request.intParameter("vid", in: 1...4094)
+            let vid = try request.intParameter("vid", in: 1...4094, kind: "VLAN")
             var reader = try JSONReader(try request.json())
-            _ = reader.value("vid")
+            // A VLAN as GET shows it may be PUT back; its vid, if given, must be the one in the path.
+            if let body = try reader.optionalInt("vid", in: 1...4094), body != vid {
+                throw ControlPlaneError.unprocessable(code: "unprocessable", message: "the body's vid \(body) is not the path's \(vid)")
+            }
             let (untagged, tagged) = try members(&reader, required: true)
             try reader.finish()
             try switches.setVLAN(name, vid, untagged: untagged, tagged: tagged)
@@ -33,7 +36,7 @@ public enum VLANRoutes {
         }
         router.add("DELETE", "/v1/switches/{name}/vlans/{vid}") { request in
             let name = try request.resourceName("name", kind: "switch")
-            try switches.deleteVLAN(name, try request.intParameter("vid", in: 1...4094))
+            try switches.deleteVLAN(name, try request.intParameter("vid", in: 1...4094, kind: "VLAN"))
             return .noContent
         }
     }
@@ -41,12 +44,7 @@ public enum VLANRoutes {
     static func members(_ reader: inout JSONReader, required: Bool) throws -> ([Int], [Int]) {
         func ports(_ key: String) throws -> [Int] {
             guard required || reader.contains(key) else { return [] }
-            return try reader.array(key) { (item, path) throws(JSONFieldError) in
-                guard let port = item.intValue, (0...4096).contains(port) else {
-                    throw JSONFieldError(path: path, rule: "must be a port number")
-                }
-                return port
-            }
+            return try reader.ints(key, in: 0...4096, what: "a port number")
         }
         return (try ports("untagged"), try ports("tagged"))
     }

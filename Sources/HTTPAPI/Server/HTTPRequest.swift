@@ -65,24 +65,42 @@ public struct HTTPRequest: Sendable {
         return name
     }
 
-    /// An integer path parameter in `range` (400 otherwise).
-    public func intParameter(_ parameter: String, in range: ClosedRange<Int>) throws(Problem) -> Int {
+    /// An integer path parameter in `range`; anything else names nothing that can exist, so 404.
+    public func intParameter(_ parameter: String, in range: ClosedRange<Int>, kind: String) throws(Problem) -> Int {
         let text = self.parameter(parameter)
         guard let value = Int(text), range.contains(value) else {
-            throw Problem(.invalidField, detail: "`\(parameter)` in the path must be an integer between \(range.lowerBound) and \(range.upperBound), not \(text)",
-                          extra: ["field": JSON(parameter)])
+            throw Problem(.notFound, detail: "there is no \(kind) \(text) (\(kind)s are numbered \(range.lowerBound) to \(range.upperBound))")
         }
         return value
     }
 
-    /// An optional integer query argument in `range` (400 when present and wrong).
+    /// The one value of query argument `name`, nil when absent; given twice, it is ambiguous (400).
+    public func singleQuery(_ name: String) throws(Problem) -> String? {
+        let values = query.filter { $0.0 == name }
+        guard values.count <= 1 else {
+            throw Problem(.invalidField, detail: "query `\(name)` is given \(values.count) times; give it once", extra: ["field": JSON(name)])
+        }
+        return values.first?.1
+    }
+
+    /// An optional integer query argument in `range` (400 when present and anything else, empty included).
     public func intQuery(_ name: String, in range: ClosedRange<Int>) throws(Problem) -> Int? {
-        guard let text = queryValue(name), !text.isEmpty else { return nil }
+        guard let text = try singleQuery(name) else { return nil }
         guard let value = Int(text), range.contains(value) else {
-            throw Problem(.invalidField, detail: "query `\(name)` must be an integer between \(range.lowerBound) and \(range.upperBound), not \(text)",
+            throw Problem(.invalidField, detail: "query `\(name)` must be an integer between \(range.lowerBound) and \(range.upperBound), not \"\(text)\"",
                           extra: ["field": JSON(name)])
         }
         return value
+    }
+
+    /// A boolean query argument: exactly `true` or `false`, false when absent (400 for anything else).
+    public func boolQuery(_ name: String) throws(Problem) -> Bool {
+        switch try singleQuery(name) {
+        case nil, "false": return false
+        case "true": return true
+        case let text?:
+            throw Problem(.invalidField, detail: "query `\(name)` must be true or false, not \"\(text)\"", extra: ["field": JSON(name)])
+        }
     }
 }
 

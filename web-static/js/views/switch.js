@@ -97,7 +97,7 @@ export function mount(container, switchName) {
             h("button", { type: "button", "data-action": toggle.toLowerCase(), "aria-label": `${toggle} port ${port.port}`,
               onclick: () => act(() => patch(`${base}/ports/${port.port}`, { enabled: !port.enabled })) }, toggle),
             port.connected ? h("button", { type: "button", "data-action": "kick", "aria-label": `Kick the clients of port ${port.port}`,
-              onclick: () => act(() => del(`${base}/ports/${port.port}`)) }, "Kick") : null) },
+              onclick: () => act(() => post(`${base}/ports/${port.port}/kick`)) }, "Kick") : null) },
         ];
       });
       macEntries = macList.macs;
