@@ -1,5 +1,6 @@
 // ControlPlaneError: what a manager refuses, with the stable code clients see. HTTPAPI/Problem.swift
 // maps each case to its HTTP status; nothing else decides that.
+import Posix
 
 public enum ControlPlaneError: Error, Equatable, Sendable, CustomStringConvertible {
     /// No such resource (404).
@@ -36,6 +37,16 @@ public enum ControlPlaneError: Error, Equatable, Sendable, CustomStringConvertib
         case .conflict(_, let message), .unprocessable(_, let message): return message
         case .workerUnavailable(let name, let reason): return "the worker of \(name) does not answer: \(reason)"
         case .invalidField(_, let message), .unprocessableField(_, let message): return message
+        }
+    }
+}
+
+extension ControlPlaneError {
+    /// 422 path_too_long unless `path` fits in a unix socket address (a worker could never bind it).
+    static func checkSocketPath(_ path: String) throws(ControlPlaneError) {
+        guard path.utf8.count <= SocketAddress.maxUnixPathLength else {
+            throw .unprocessable(code: "path_too_long",
+                                 message: "the socket \(path) would be longer than \(SocketAddress.maxUnixPathLength) bytes; use a shorter name or VSQUARE_RUN")
         }
     }
 }

@@ -65,6 +65,9 @@ public enum SocketAddress: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The longest path a unix socket address holds (sun_path is 108 bytes, NUL included).
+    public static let maxUnixPathLength = 107
+
     public static func parse4(_ host: String) -> in_addr? {
         var addr = in_addr()
         return inet_pton(AF_INET, host, &addr) == 1 ? addr : nil
@@ -101,7 +104,7 @@ public enum SocketAddress: Equatable, Sendable, CustomStringConvertible {
             }
         case .unix(let path):
             let bytes = Array(path.utf8)
-            guard bytes.count < 108 else { throw Errno(ENAMETOOLONG, call: "sockaddr_un") }
+            guard bytes.count <= SocketAddress.maxUnixPathLength else { throw Errno(ENAMETOOLONG, call: "sockaddr_un") }
             length = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count + 1)
             withUnsafeMutableBytes(of: &storage) { raw in
                 let sun = raw.baseAddress!.assumingMemoryBound(to: sockaddr_un.self)

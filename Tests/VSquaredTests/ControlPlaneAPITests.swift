@@ -130,6 +130,22 @@ extension DaemonProcess {
         #expect(after["generation"] == after["applied_generation"])
     }
 
+    @Test func aReadWaitsForARestartingWorkerInsteadOfFailing() throws {
+        let daemon = try DaemonProcess()
+        try daemon.createSwitch(["name": "patient"])
+        let events = try SSEClient(address: daemon.address)
+        defer { events.close() }
+        for round in 0..<3 {
+            let pid = Int32(try daemon.json("/v1/switches/patient")["pid"]!.intValue!)
+            kill(pid, SIGKILL)
+            // Once the supervisor knows, the worker is restarting; the read waits for it rather than answering 503.
+            #expect(try events.next("worker.crashed", timeoutSeconds: 5) != nil)
+            let read = try daemon.client.get("/v1/switches/patient/macs")
+            #expect(read.status == 200, "round \(round): \(read.status) \(read.text)")
+            #expect(try events.next("worker.restarted", timeoutSeconds: 10) != nil)
+        }
+    }
+
     @Test func clientsStayPluggedAndFramesFlowWhileVsquaredRestartsAndIsKilled() throws {
         let directory = TempDirectory(prefix: "vsqd")
         var daemon: DaemonProcess? = try DaemonProcess(directory: directory)

@@ -1,7 +1,8 @@
 // What a worker would refuse is refused before the 201, and a refused request changes nothing:
 // an unknown socket group or a mode that locks the owner out, ports past a switch's last one,
 // stack interfaces naming switches, ports or VLANs that are not there (the VLAN of an earlier
-// interface is not set either). When a worker still fails to start, `failure` is its own last line.
+// interface is not set either), sockets whose paths would not fit. When a worker still fails to start,
+// `failure` is its own last line.
 import Glibc
 import JSON
 import Posix
@@ -65,6 +66,22 @@ import VSquareTesting
         }
     }
 
+    @Test func socketPathsMustFitASocketAddress() throws {
+        let daemon = try DaemonProcess()
+        try daemon.createSwitch(["name": "p1"])
+        // The plug's control socket would be RUN/stacks/<63 characters>-<15 characters>.sock: too long to bind.
+        let long = String(repeating: "s", count: 63)
+        let refused = try daemon.client.send("POST", "/v1/stacks", json: [
+            "name": JSON(long), "kind": "slirp", "interfaces": [["name": "abcdefghijklmno", "switch": "p1"]]])
+        #expect(refused.status == 422, "\(refused.text)")
+        #expect(try refused.json()["code"] == "path_too_long")
+        #expect(try daemon.client.get("/v1/stacks/\(long)").status == 404)
+        let fits = try daemon.client.send("POST", "/v1/stacks", json: [
+            "name": "short", "kind": "slirp", "interfaces": [["name": "abcdefghijklmno", "switch": "p1"]]])
+        #expect(fits.status == 201, "\(fits.text)")
+        #expect(try daemon.client.request("DELETE", "/v1/stacks/short").status == 204)
+    }
+
     @Test func aWorkerThatCannotStartSaysWhyInItsOwnWords() throws {
         let directory = TempDirectory(prefix: "vsqf")
         let script = directory.path + "/broken-switch"
@@ -77,5 +94,23 @@ import VSquareTesting
         let waited = try daemon.client.get("/v1/switches/b1/macs")
         #expect(waited.status == 503 && waited.header("Retry-After") == "1", "\(waited.text)")
         _ = try daemon.client.request("DELETE", "/v1/switches/b1")
+    }
+
+    @Test func cableAndStackPlugsThatCannotStartSayWhyToo() throws {
+        let directory = TempDirectory(prefix: "vsqf")
+        let script = directory.path + "/broken-cable"
+        try FileSystem.writeFile(script, "#!/bin/sh\necho 'cannot plug: no such wire' >&2\nexit 1\n", mode: 0o755)
+        let daemon = try DaemonProcess(environment: ["VSQUARE_CABLE_BIN": script])
+        try daemon.createSwitch(["name": "w1"])
+        try daemon.createSwitch(["name": "w2"])
+        #expect(try daemon.client.send("POST", "/v1/cables", json: ["name": "c1", "a": ["switch": "w1"], "b": ["switch": "w2"]]).status == 201)
+        #expect(try daemon.client.send("POST", "/v1/stacks", json: [
+            "name": "n1", "kind": "slirp", "interfaces": [["name": "up", "switch": "w1"]]]).status == 201)
+        #expect(eventually(timeoutSeconds: 10) { (try? daemon.json("/v1/cables/c1"))?["failure"] == "cannot plug: no such wire" })
+        #expect(eventually(timeoutSeconds: 10) {
+            (try? daemon.json("/v1/stacks/n1"))?["interfaces"]?[0]?["failure"] == "cannot plug: no such wire"
+        }, "\((try? daemon.json("/v1/stacks/n1")) ?? nil)")
+        _ = try daemon.client.request("DELETE", "/v1/stacks/n1")
+        _ = try daemon.client.request("DELETE", "/v1/switches/w1?force=true")
     }
 }

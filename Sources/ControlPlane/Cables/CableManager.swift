@@ -61,6 +61,7 @@ public final class CableManager: @unchecked Sendable {
             guard spec.a.remote == nil else {
                 throw ControlPlaneError.unprocessableField(path: "a", message: "end a must be a local switch; put the remote end in b")
             }
+            try ControlPlaneError.checkSocketPath(cablesDirectory + "/" + spec.name + ".sock")
             for (key, end) in [("a", spec.a), ("b", spec.b)] where end.remote == nil {
                 guard let switchSpec = switches.switches[end.switchName]?.spec else {
                     throw ControlPlaneError.unprocessableField(path: key + ".switch", message: "there is no switch named \(end.switchName)")

@@ -109,10 +109,15 @@ public final class StackManager: @unchecked Sendable {
         """
     }
 
+    /// The control socket of an interface's plug.
+    func controlPath(_ spec: StackSpec, _ interface: InterfaceSpec) -> String {
+        stacksDirectory + "/" + spec.name + "-" + interface.name + ".sock"
+    }
+
     /// The worker of one interface: vsquare-cable from the switch port to a tap in the namespace
     /// (or the host's), or to libslirp.
     func recipe(_ spec: StackSpec, _ interface: InterfaceSpec) -> WorkerRecipe {
-        let control = stacksDirectory + "/" + spec.name + "-" + interface.name + ".sock"
+        let control = controlPath(spec, interface)
         var arguments = [cableBinary, "--a", switches.directory(for: interface.switchName), "--control", control,
                          "--name", spec.name + "/" + interface.name]
         if spec.kind == "slirp" {
@@ -206,6 +211,7 @@ public final class StackManager: @unchecked Sendable {
         guard Set(spec.interfaces.map(\.name)).count == spec.interfaces.count else {
             throw ControlPlaneError.unprocessableField(path: "interfaces", message: "interface names must differ")
         }
+        for interface in spec.interfaces { try ControlPlaneError.checkSocketPath(controlPath(spec, interface)) }
     }
 
     // MARK: API
@@ -292,11 +298,17 @@ public final class StackManager: @unchecked Sendable {
     }
 
     public func get(_ name: String) throws -> JSONObject {
-        let (spec, states, clients) = try lock.withLock { () throws -> (StackSpec, [String], [WorkerClient]) in
+        let (spec, lifecycles, clients) = try lock.withLock { () throws -> (StackSpec, [WorkerLifecycle], [WorkerClient]) in
             guard let spec = stacks[name] else { throw ControlPlaneError.notFound(kind: "stack", name: name) }
-            return (spec, (plugs[name] ?? []).map { $0.lifecycle.state.rawValue }, (plugs[name] ?? []).map(\.client))
+            return (spec, (plugs[name] ?? []).map(\.lifecycle), (plugs[name] ?? []).map(\.client))
         }
-        if spec.kind == "slirp" { return slirpView(spec, states: states, clients: clients) }
+        let states = lifecycles.map(\.state.rawValue)
+        /// Each interface's plug: its lifecycle state and, when it does not run, why (in its own words).
+        func plugView(_ index: Int) -> JSONObject {
+            ["state": JSON(index < states.count ? states[index] : "stopped"),
+             "failure": JSON(index < lifecycles.count ? lifecycles[index].failureReason : nil)]
+        }
+        if spec.kind == "slirp" { return slirpView(spec, plug: plugView(0), clients: clients) }
         let namespace = namespace(spec)
         func live(_ arguments: [String]) -> JSON {
             guard let result = namespace.map({ $0.ip(["-j"] + arguments) }) ?? StackNamespace.runIP(["-j"] + arguments), result.exitCode == 0,
@@ -307,7 +319,7 @@ public final class StackManager: @unchecked Sendable {
         let interfaces: [JSON] = spec.interfaces.enumerated().map { index, interface in
             var view = interface.json
             let link = links.first { $0["ifname"]?.stringValue == interface.name }
-            view["state"] = JSON(index < states.count ? states[index] : "stopped")
+            for (key, value) in plugView(index) { view[key] = value }
             view["oper_state"] = link?["operstate"] ?? .null
             view["live_mac"] = link?["address"] ?? .null
             view["live_addresses"] = JSON((link?["addr_info"]?.arrayValue ?? []).compactMap { info -> JSON? in
@@ -327,10 +339,10 @@ public final class StackManager: @unchecked Sendable {
     }
 
     /// A slirp stack as its worker reports it: addresses served, host forwards, connections.
-    private func slirpView(_ spec: StackSpec, states: [String], clients: [WorkerClient]) -> JSONObject {
-        let end = (states.first == "running" ? try? clients.first?.call("status") : nil)?["ends"]?[1]
+    private func slirpView(_ spec: StackSpec, plug: JSONObject, clients: [WorkerClient]) -> JSONObject {
+        let end = (plug["state"] == "running" ? try? clients.first?.call("status") : nil)?["ends"]?[1]
         var interface = spec.interfaces[0].json
-        interface["state"] = JSON(states.first ?? "stopped")
+        for (key, value) in plug { interface[key] = value }
         interface["live_addresses"] = JSON([end?["address"], end?["ipv6"]].compactMap { $0?.stringValue.map(JSON.string) })
         return ["name": JSON(spec.name), "kind": "slirp", "mode": "unprivileged", "namespace": .null, "interfaces": [.object(interface)],
                 "host_forwards": JSON(spec.hostForwards.map { JSON.object($0.json) }),
