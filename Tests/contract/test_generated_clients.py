@@ -7,6 +7,7 @@ import importlib
 import json
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -40,6 +41,7 @@ def generated():
     sys.path.insert(0, str(directory))
     yield directory
     sys.path.remove(str(directory))
+    shutil.rmtree(directory, ignore_errors=True)
 
 
 def test_the_generated_client_drives_switches_cables_and_stacks(generated, daemon):
