@@ -3,6 +3,7 @@
 // round-trip form (448.233784) reads back as the same Double and is what people expect to see.
 
 struct JSONWriter {
+    private static let hexDigits = Array("0123456789abcdef".utf8)
     let options: JSONSerializationOptions
     private(set) var bytes: [UInt8] = []
 
@@ -31,7 +32,7 @@ struct JSONWriter {
         case .object(let members):
             guard !members.isEmpty else { return append("{}") }
             var keys = members.keys
-            if options.contains(.sortedKeys) { keys.sort { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) } }
+            if options.contains(.sortedKeys) { keys.sort { $0.utf8.lexicographicallyPrecedes($1.utf8) } }
             bytes.append(UInt8(ascii: "{"))
             for (index, key) in keys.enumerated() {
                 if index > 0 { bytes.append(UInt8(ascii: ",")) }
@@ -71,10 +72,9 @@ struct JSONWriter {
             case 0x08: append("\\b")
             case 0x0C: append("\\f")
             case 0x00..<0x20, 0x7F:
-                let hex = Array("0123456789abcdef".utf8)
                 append("\\u00")
-                bytes.append(hex[Int(byte >> 4)])
-                bytes.append(hex[Int(byte & 0x0F)])
+                bytes.append(JSONWriter.hexDigits[Int(byte >> 4)])
+                bytes.append(JSONWriter.hexDigits[Int(byte & 0x0F)])
             default: bytes.append(byte)
             }
         }

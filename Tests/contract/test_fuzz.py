@@ -7,8 +7,6 @@ import os
 import pathlib
 import subprocess
 
-import pytest
-
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 

@@ -4,14 +4,12 @@ without a single warning. Through the generated client, a switch, a cable and a 
 read, changed and deleted, and an error is read as a typed Problem; the pydantic models parse what
 the daemon answers."""
 import importlib
-import json
 import os
 import pathlib
 import shutil
 import subprocess
 import sys
 import tempfile
-import urllib.request
 
 import pytest
 

@@ -302,11 +302,10 @@ public final class StackManager: @unchecked Sendable {
             guard let spec = stacks[name] else { throw ControlPlaneError.notFound(kind: "stack", name: name) }
             return (spec, (plugs[name] ?? []).map(\.lifecycle), (plugs[name] ?? []).map(\.client))
         }
-        let states = lifecycles.map(\.state.rawValue)
         /// Each interface's plug: its lifecycle state and, when it does not run, why (in its own words).
         func plugView(_ index: Int) -> JSONObject {
-            ["state": JSON(index < states.count ? states[index] : "stopped"),
-             "failure": JSON(index < lifecycles.count ? lifecycles[index].failureReason : nil)]
+            let lifecycle = lifecycles.indices.contains(index) ? lifecycles[index] : nil
+            return ["state": JSON(lifecycle?.state.rawValue ?? "stopped"), "failure": JSON(lifecycle?.failureReason)]
         }
         if spec.kind == "slirp" { return slirpView(spec, plug: plugView(0), clients: clients) }
         let namespace = namespace(spec)
