@@ -100,6 +100,34 @@ final class Collected: @unchecked Sendable {
         #expect(try events.call("counters")["a_to_b"]?["drops"]?["cut"] == 50)
     }
 
+    @Test func aSwitchThatStallsCostsDelayNotLoss() throws {
+        let pair = try CabledPair()
+        let count = 6000
+        // s2 stops reading: what the cable's socket buffer cannot hold waits in the cable's queue.
+        pair.s2.process.signal(SIGSTOP)
+        var stopped = true
+        defer { if stopped { pair.s2.process.signal(SIGCONT) } }
+        for sequence in 0..<count {
+            var bytes = EthernetFrame.make(dst: macB, src: macA, size: 1000)
+            bytes[20] = UInt8(sequence >> 8 & 0xFF)
+            bytes[21] = UInt8(sequence & 0xFF)
+            try pair.left.send(bytes)
+            if sequence % 100 == 99 { usleep(1000) }
+        }
+        let control = try pair.cable.control()
+        #expect(eventually(timeoutSeconds: 10) { (try? control.call("counters")["a_to_b"]?["frames_in"]) == JSON(count) })
+        let queued = try control.call("status")["ends"]?[1]?["queued_frames"]?.intValue ?? 0
+        #expect(queued > 0, "the socket buffer alone held every frame: the queue was not exercised")
+        pair.s2.process.signal(SIGCONT)
+        stopped = false
+        var seen = Set<Int>()
+        while let frame = try pair.right.receive(timeoutSeconds: 2) {
+            if frame.count >= 22 && Array(frame[6..<12]) == EthernetFrame.mac(macA) { seen.insert(Int(frame[20]) << 8 | Int(frame[21])) }
+        }
+        #expect(seen.count == count, "lost \(count - seen.count) of \(count) (\(queued) were queued)")
+        #expect(try control.call("counters")["a_to_b"]?["drops"]?["queue"] == 0)
+    }
+
     @Test func lossIsAccurateThroughRealSockets() throws {
         let pair = try CabledPair()
         try pair.impair(["loss_pct": 10])
