@@ -10,7 +10,10 @@ import Testing
 
     @Test func agreesWithADictionaryModel() {
         var generator = SplitMix(seed: 42)
-        var table = MACTable(agingSeconds: 50, capacity: 5000)
+        // Below the model's peak (about 2,050 live entries), so a full table is met and refuses.
+        let capacity = 1500
+        var table = MACTable(agingSeconds: 50, capacity: capacity)
+        var outcomes: [String: Int] = [:]
         var model = Model()
         let aging: UInt64 = 50 * second
         var now: UInt64 = 1_000 * second
@@ -24,13 +27,14 @@ import Testing
             case 0..<6:
                 let port = Int(generator.next() % 8) + 1
                 let outcome = table.learn(mac, vlan: vlan, port: port, now: now)
+                outcomes[String(describing: outcome), default: 0] += 1
                 if let existing = model.entries[key] {
                     let alive = now - existing.seen <= aging
                     if existing.port != port && alive {
                         #expect(outcome == .moved(from: existing.port))
                     }
                     model.entries[key] = (port, now)
-                } else if model.entries.count < 5000 {
+                } else if model.entries.count < capacity {
                     #expect(outcome == .learned)
                     model.entries[key] = (port, now)
                 } else {
@@ -52,6 +56,7 @@ import Testing
             }
             #expect(table.count == model.entries.count)
         }
+        #expect((outcomes["refused"] ?? 0) > 0 && (outcomes["learned"] ?? 0) > 0, "\(outcomes)")
         let listed = table.list(now: now).count
         #expect(listed == model.entries.filter { now - $0.value.seen <= aging }.count)
     }

@@ -55,7 +55,17 @@ extension DaemonProcess {
         let macs = try daemon.json("/v1/switches/lab1/macs")
         #expect(macs["count"] == 2)
         #expect(Set(macs["macs"]?.arrayValue?.compactMap { $0["mac"]?.stringValue } ?? []) == [macA, macB])
-        #expect(try daemon.json("/v1/switches/lab1/macs?vlan=1&port=99")["count"] == 0 || true)
+        // The filters over HTTP: by port, by VLAN, both; a port the switch lacks matches nothing.
+        let portOfA = try #require(macs["macs"]?.arrayValue?.first { $0["mac"]?.stringValue == macA }?["port"]?.intValue,
+                                   "no port for \(macA) in \(macs)")
+        let onPort = try daemon.json("/v1/switches/lab1/macs?port=\(portOfA)")
+        #expect(onPort["count"] == 1 && onPort["macs"]?[0]?["mac"]?.stringValue == macA, "\(onPort)")
+        #expect(try daemon.json("/v1/switches/lab1/macs?vlan=1&port=\(portOfA)")["count"] == 1)
+        #expect(try daemon.json("/v1/switches/lab1/macs?vlan=1")["count"] == 2)
+        #expect(try daemon.json("/v1/switches/lab1/macs?vlan=10")["count"] == 0)
+        let beyond = try daemon.client.get("/v1/switches/lab1/macs?vlan=1&port=99")
+        #expect(beyond.status == 200, "\(beyond.text)")
+        #expect(try beyond.json()["count"] == 0, "\(beyond.text)")
         let metrics = try daemon.json("/v1/switches/lab1/metrics")
         #expect((metrics["totals"]?["rx_frames"]?.intValue ?? 0) >= 2)
         let list = try daemon.json("/v1/switches")["switches"]?.arrayValue ?? []

@@ -87,9 +87,17 @@ func runVSquared(_ arguments: [String]) throws -> (ChildProcess.Termination, Str
     @Test func restartKeepsTheDatabase() throws {
         let directory = TempDirectory(prefix: "vsqd")
         let first = try DaemonProcess(directory: directory)
+        #expect(try first.client.send("POST", "/v1/switches", json: ["name": "kept", "ports": 12, "description": "survives"]).status == 201)
+        #expect(try first.client.send("POST", "/v1/switches/kept/vlans", json: ["vid": 30, "untagged": [2]]).status == 201)
         #expect(first.stop() == .exited(0))
         let second = try DaemonProcess(directory: directory)
         #expect(try second.client.get("/v1/health").json()["store"]?["ok"] == true)
+        let kept = try second.client.get("/v1/switches/kept")
+        #expect(kept.status == 200, "the switch written by the first daemon: \(kept.text)")
+        let body = try kept.json()
+        #expect(body["ports"] == 12 && body["description"] == "survives")
+        #expect(eventually(timeoutSeconds: 10) { (try? second.client.get("/v1/switches/kept").json()["state"]) == "running" })
+        #expect(try second.client.get("/v1/switches/kept/ports/2").json()["untagged_vlan"] == 30)
         #expect(second.stop() == .exited(0))
     }
 }
