@@ -77,10 +77,10 @@ final class Collected: @unchecked Sendable {
         try b.send(EthernetFrame.make(dst: macA, src: macB, payload: Array("back".utf8)))
         #expect(try a.receive() == EthernetFrame.make(dst: macA, src: macB, payload: Array("back".utf8)))
         // s2 learned A behind the cable's port, s1 learned B behind its cable port.
-        let cablePortOnS2 = try s2.control().call("ports")["ports"]!.arrayValue!.first {
+        let cablePortOnS2 = try #require(try s2.control().call("ports").requiredArray("ports").first {
             $0["endpoints"]?[0]?["description"]?.stringValue?.hasPrefix("vsquare-cable") == true
-        }!["port"]!
-        let learned = try s2.control().call("macs")["macs"]!.arrayValue!
+        }, "no port of s2 holds the cable").required("port")
+        let learned = try s2.control().call("macs").requiredArray("macs")
         #expect(learned.contains { $0["mac"]?.stringValue == macA && $0["port"] == cablePortOnS2 })
         let counters = try cable.control().call("counters")
         #expect(counters["a_to_b"]?["frames_out"] == 1 && counters["b_to_a"]?["frames_out"] == 1)

@@ -19,8 +19,8 @@ func run(_ command: String) -> Int32 {
 struct InterfaceEndTests {
     @Test(arguments: ["--b-tap", "--b-veth"])
     func twoNamespacesTalkThroughTheSwitch(_ interfaceFlag: String) throws {
-        let tag = String(UInt32.random(in: 0...UInt32.max), radix: 16)
-        let nsA = "vsqT1-" + tag, nsB = "vsqT2-" + tag
+        let tag = TestRun.tag()
+        let nsA = TestRun.name("T1" + tag), nsB = TestRun.name("T2" + tag)
         defer { run("ip netns del \(nsA) 2>/dev/null; ip netns del \(nsB) 2>/dev/null") }
         #expect(run("ip netns add \(nsA) && ip netns add \(nsB)") == 0)
         let sw = try SwitchProcess()
@@ -40,10 +40,14 @@ struct InterfaceEndTests {
         #expect(run("ip netns exec \(nsB) ping -6 -c 3 -i 0.2 -W 2 fd00:202::1 > /dev/null") == 0, "IPv6 ping failed")
         #expect(run("ip netns exec \(nsA) ping -c 1 -s 4000 -W 2 10.202.7.2 > /dev/null") == 0, "fragmented ping failed")
         // A TCP stream arrives whole (offloads would leave checksums undone on a veth).
+        // The listener is ours (its stdin held open, killed with the test), and listening before the sender starts.
         let received = sw.directory.path + "/received"
-        #expect(run("ip netns exec \(nsB) sh -c 'sleep 12 | timeout 10 busybox nc -l -p 5001 | wc -c > \(received)' & sleep 0.3;"
-                    + " head -c 3000000 /dev/zero | ip netns exec \(nsA) timeout 10 busybox nc -w 2 10.202.7.2 5001") == 0)
-        #expect(eventually { String(decoding: FileSystem.readFile(received) ?? [], as: UTF8.self).trimmingPrefix(" ") == "3000000\n" })
+        let listener = try ChildProcess(path: "/usr/sbin/ip", arguments: ["netns", "exec", nsB, "timeout", "20", "busybox", "nc", "-l", "-p", "5001"],
+                                        stdin: .pipe, stdout: .file(received), stderr: .null)
+        defer { listener.stop(signal: SIGKILL, graceSeconds: 0) }
+        #expect(eventually(timeoutSeconds: 10) { run("ip netns exec \(nsB) ss -ltnH 'sport = :5001' | grep -q LISTEN") == 0 })
+        #expect(run("head -c 3000000 /dev/zero | ip netns exec \(nsA) timeout 10 busybox nc -w 2 10.202.7.2 5001") == 0)
+        #expect(eventually(timeoutSeconds: 10) { FileSystem.size(received) == 3_000_000 }, "received \(FileSystem.size(received) ?? -1) bytes")
         let macs = try sw.control().call("macs")["macs"]?.arrayValue ?? []
         #expect(macs.count >= 2, "the switch learned both interfaces")
         // Stopping a plug removes its interface.

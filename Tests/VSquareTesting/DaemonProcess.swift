@@ -60,6 +60,10 @@ public final class DaemonProcess: @unchecked Sendable {
             throw HTTPTestError.malformedResponse("vsquared did not report its address; stdout: \(line) log: \(log)")
         }
         self.address = address
+        // The namespaces this daemon will make carry its instance prefix: noted for the run's sweep.
+        if let instance = try? HTTPTestClient(address: address).get("/v1/version").json()["instance"]?.stringValue {
+            TestRun.record(namespacePrefix: "vsq-\(instance)-")
+        }
     }
 
     /// Kills vsquared. Its workers outlive it by design; they go when the TempDirectory they run

@@ -48,11 +48,12 @@ public final class SSEClient: @unchecked Sendable {
     /// Waits for an event of `type` (others are skipped).
     public func next(_ type: String, timeoutSeconds: Double = 5) throws -> SSEEvent? {
         let deadline = Clock.monotonicNanoseconds() + UInt64(timeoutSeconds * 1e9)
-        while Clock.monotonicNanoseconds() < deadline {
-            guard let event = try next(timeoutSeconds: Double(deadline - Clock.monotonicNanoseconds()) / 1e9) else { return nil }
+        while true {
+            // Signed: the deadline may pass between the check and the subtraction.
+            let left = Double(Int64(deadline) - Int64(Clock.monotonicNanoseconds())) / 1e9
+            guard left > 0, let event = try next(timeoutSeconds: left) else { return nil }
             if event.type == type { return event }
         }
-        return nil
     }
 
     private func takeEvent() -> SSEEvent? {

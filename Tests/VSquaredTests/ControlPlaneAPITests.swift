@@ -26,7 +26,7 @@ extension DaemonProcess {
 
     /// The switch's plug URL directory (without `vde://`).
     func switchDirectory(_ name: String) throws -> String {
-        String(try json("/v1/switches/\(name)")["plug_url"]!.stringValue!.dropFirst(6))
+        String(try json("/v1/switches/\(name)").requiredString("plug_url").dropFirst(6))
     }
 
     func connectedPorts(_ name: String) -> Int {
@@ -74,9 +74,9 @@ extension DaemonProcess {
         #expect(try daemon.json("/v1/switches/lab1/macs")["count"] == 0)
 
         // Kicking a port over HTTP makes vde_plug exit; a restart unplugs the rest and comes back.
-        let port = try daemon.json("/v1/switches/lab1/ports")["ports"]!.arrayValue!.first {
+        let port = try #require(try daemon.json("/v1/switches/lab1/ports").requiredArray("ports").first {
             $0["endpoints"]?[0]?["description"]?.stringValue?.hasPrefix("vdeplug:") == true
-        }!["port"]!.intValue!
+        }, "no port holds vde_plug").requiredInt("port")
         #expect(try daemon.client.request("POST", "/v1/switches/lab1/ports/\(port)/kick").json()["kicked"] == 1)
         #expect(a.process.wait(timeoutSeconds: 5) == .exited(0))
         let restarted = try daemon.client.request("POST", "/v1/switches/lab1/restart").json()
@@ -94,17 +94,24 @@ extension DaemonProcess {
         #expect(patched.status == 200)
         #expect(try patched.json()["tagged_vlans"] == [10])
         let directory = try daemon.switchDirectory("vl")
-        let a = try VDEClient(directory: directory, kind: .port(1))
-        let b = try VDEClient(directory: directory, kind: .port(2))
-        let c = try VDEClient(directory: directory, kind: .port(3))
-        let trunk = try VDEClient(directory: directory, kind: .port(4))
-        try a.send(frame(broadcast, macA, "vlan 10"))
-        #expect(try b.receive() == frame(broadcast, macA, "vlan 10"))
-        #expect(try trunk.receive().map(EthernetFrame.vlan(of:)) == 10)
-        #expect(try c.drain().isEmpty, "VLAN 10 reached a VLAN 1 port")
-        try c.send(frame(broadcast, macC, "vlan 1"))
-        #expect(try a.drain().isEmpty && b.drain().isEmpty)
-        #expect(try trunk.receive() == frame(broadcast, macC, "vlan 1"), "the trunk still carries VLAN 1 untagged")
+        // Debian's libvdeplug clients, each on the port its URL names.
+        let a = try LibVDEPlug(url: "vde://\(directory)[1]")
+        let b = try LibVDEPlug(url: "vde://\(directory)[2]")
+        let c = try LibVDEPlug(url: "vde://\(directory)[3]")
+        let trunk = try LibVDEPlug(url: "vde://\(directory)[4]")
+        #expect(eventually { daemon.connectedPorts("vl") == 4 })
+        a.send(frame(broadcast, macA, "vlan 10"))
+        #expect(b.receive() == frame(broadcast, macA, "vlan 10"))
+        #expect(trunk.receive().map(EthernetFrame.vlan(of:)) == 10)
+        // Nothing of VLAN 10 reaches c ahead of a VLAN 1 marker sent after it.
+        let vlan1Marker = frame(broadcast, macB, "vlan 1 marker")
+        trunk.send(vlan1Marker)
+        #expect(try c.frames(before: vlan1Marker).isEmpty, "VLAN 10 reached a VLAN 1 port")
+        c.send(frame(broadcast, macC, "vlan 1"))
+        #expect(trunk.receive() == frame(broadcast, macC, "vlan 1"), "the trunk still carries VLAN 1 untagged")
+        let vlan10Marker = frame(broadcast, macB, "vlan 10 marker")
+        trunk.send(EthernetFrame.make(dst: broadcast, src: macB, vlan: 10, payload: Array("vlan 10 marker".utf8)))
+        #expect(try a.frames(before: vlan10Marker).isEmpty && b.frames(before: vlan10Marker).isEmpty, "VLAN 1 reached a VLAN 10 port")
 
         // VLAN rules hold over HTTP too.
         let inUse = try daemon.client.request("DELETE", "/v1/switches/vl/vlans/10")
@@ -125,7 +132,7 @@ extension DaemonProcess {
         let events = try SSEClient(address: daemon.address)
         defer { events.close() }
         let before = try daemon.json("/v1/switches/phoenix")
-        let pid = Int32(before["pid"]!.intValue!)
+        let pid = Int32(try before.requiredInt("pid"))
         kill(pid, SIGKILL)
         #expect(try events.next("worker.crashed", timeoutSeconds: 5)?.data["switch"] == "phoenix")
         #expect(try events.next("worker.restarted", timeoutSeconds: 10) != nil)
@@ -146,7 +153,7 @@ extension DaemonProcess {
         let events = try SSEClient(address: daemon.address)
         defer { events.close() }
         for round in 0..<3 {
-            let pid = Int32(try daemon.json("/v1/switches/patient")["pid"]!.intValue!)
+            let pid = Int32(try daemon.json("/v1/switches/patient").requiredInt("pid"))
             kill(pid, SIGKILL)
             // Once the supervisor knows, the worker is restarting; the read waits for it rather than answering 503.
             #expect(try events.next("worker.crashed", timeoutSeconds: 5) != nil)
@@ -161,7 +168,7 @@ extension DaemonProcess {
         var daemon: DaemonProcess? = try DaemonProcess(directory: directory)
         try daemon!.createSwitch(["name": "steady"])
         let switchDirectory = try daemon!.switchDirectory("steady")
-        let workerPID = try daemon!.json("/v1/switches/steady")["pid"]!.intValue!
+        let workerPID = try daemon!.json("/v1/switches/steady").requiredInt("pid")
         let sender = try LibVDEPlug(url: "vde://" + switchDirectory)
         let receiver = try VDEClient(directory: switchDirectory)
         try receiver.send(frame(broadcast, macB, "announce"))
@@ -252,7 +259,7 @@ extension DaemonProcess {
 
         // Deleting stops the worker and leaves nothing behind.
         let directory = try daemon.switchDirectory("dup")
-        let worker = Int32(try daemon.json("/v1/switches/dup")["pid"]!.intValue!)
+        let worker = Int32(try daemon.json("/v1/switches/dup").requiredInt("pid"))
         #expect(try status("DELETE", "/v1/switches/dup").0 == 204)
         #expect(!FileSystem.exists(directory))
         #expect(eventually { kill(worker, 0) != 0 })

@@ -16,11 +16,11 @@ final class NamespacePair: @unchecked Sendable {
     let subnet = Int.random(in: 1...250)
 
     init() throws {
-        let tag = String(UInt32.random(in: 0...UInt32.max), radix: 16)
-        a = "vsqA-" + tag
-        b = "vsqB-" + tag
-        let vethA = "va" + tag.prefix(6), vethB = "vb" + tag.prefix(6)
-        self.vethA = String(vethA)
+        let tag = TestRun.tag()
+        a = TestRun.name("A" + tag)
+        b = TestRun.name("B" + tag)
+        let vethA = TestRun.name("a" + tag), vethB = TestRun.name("b" + tag)
+        self.vethA = vethA
         for command in [
             "ip netns add \(a)", "ip netns add \(b)",
             "ip link add \(vethA) type veth peer name \(vethB)",
@@ -38,8 +38,9 @@ final class NamespacePair: @unchecked Sendable {
 
     deinit { remove() }
 
+    /// Both namespaces, and the veth if set-up failed before it left the root namespace.
     func remove() {
-        _ = shell("ip netns del \(a) 2>/dev/null; ip netns del \(b) 2>/dev/null")
+        _ = shell("ip netns del \(a) 2>/dev/null; ip netns del \(b) 2>/dev/null; ip link del \(vethA) 2>/dev/null")
     }
 
     func setPath(up: Bool) { _ = shell("ip -n \(a) link set \(vethA) \(up ? "up" : "down")") }
@@ -82,7 +83,7 @@ final class NamespacedDaemon: @unchecked Sendable {
     }
 
     func switchDirectory(_ name: String) throws -> String {
-        String(try request("GET", "/v1/switches/\(name)")["plug_url"]!.stringValue!.dropFirst(6))
+        String(try request("GET", "/v1/switches/\(name)").requiredString("plug_url").dropFirst(6))
     }
 }
 
@@ -98,6 +99,7 @@ struct RemoteCableNamespaceTests {
         _ = try right.request("POST", "/v1/switches", ["name": "s2"])
         let near = try left.request("POST", "/v1/cables", ["name": "uplink", "a": ["switch": "s1"],
                                                            "b": ["remote": ["listen": JSON(listenAddress), "key": JSON(key)]]])
+        #expect(near["name"] == "uplink", "the cable was not created: \(near)")
         #expect(near["b"]?["remote"]?["encrypted"] == true)
         #expect(near["b"]?["remote"]?["key"] == nil, "the key is never shown")
         _ = try right.request("POST", "/v1/cables", ["name": "uplink", "a": ["switch": "s2"],
@@ -121,17 +123,31 @@ struct RemoteCableNamespaceTests {
         #expect(eventually(timeoutSeconds: 10) {
             ((try? left.request("GET", "/v1/cables/spoof"))?["ends"]?[1]?["auth_failures"]?.intValue ?? 0) >= 1
         })
-        #expect(try left.request("GET", "/v1/cables/spoof")["state"] != "up")
+        let spoof = try left.request("GET", "/v1/cables/spoof")
+        #expect(spoof["name"] == "spoof", "no answer about the refused cable: \(spoof)")
+        #expect(spoof["state"] != "up")
         #expect(try left.request("GET", "/v1/health")["status"] == "ok" && right.request("GET", "/v1/health")["status"] == "ok")
+        // A broadcast crosses once, by the uplink: had the refused cable carried it, it would come twice (or loop).
+        _ = try east.drain(quietSeconds: 0.3)
+        let once = EthernetFrame.make(dst: broadcast, src: macA, payload: Array("exactly once".utf8))
+        try west.send(once)
+        #expect(try east.receive(timeoutSeconds: 3) == once)
+        #expect(try east.drain(quietSeconds: 0.5).isEmpty, "a frame crossed the cable whose key was wrong")
         _ = try left.request("DELETE", "/v1/cables/spoof")
         _ = try right.request("DELETE", "/v1/cables/spoof")
-        _ = try east.drain(quietSeconds: 0.3)
 
-        // Cut the path, then restore it: the cable carries frames again.
+        // Cut the path for longer than the connection's user timeout (15 s): the connection dies, the
+        // connecting side notices; once the path is back it connects again and frames cross.
+        let connectionsBefore = try right.request("GET", "/v1/cables/uplink")["ends"]?[1]?["connections"]?.intValue ?? 0
+        #expect(connectionsBefore >= 1)
         net.setPath(up: false)
         try west.send(EthernetFrame.make(dst: broadcast, src: macA, payload: Array("into the void".utf8)))
-        usleep(1_500_000)
+        #expect(eventually(timeoutSeconds: 30) { (try? right.request("GET", "/v1/cables/uplink"))?["state"] == "connecting" },
+                "the connecting side never noticed the dead path")
         net.setPath(up: true)
+        #expect(eventually(timeoutSeconds: 20) {
+            ((try? right.request("GET", "/v1/cables/uplink"))?["ends"]?[1]?["connections"]?.intValue ?? 0) > connectionsBefore
+        }, "no new connection after the path came back")
         var delivered = false
         for _ in 0..<40 where !delivered {
             try west.send(EthernetFrame.make(dst: broadcast, src: macA, payload: Array("after the cut".utf8)))

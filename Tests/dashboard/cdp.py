@@ -29,17 +29,28 @@ class Browser:
         if os.geteuid() == 0:
             arguments.insert(1, "--no-sandbox")  # Chromium refuses to sandbox as root
         self.process = subprocess.Popen(arguments, stdout=subprocess.DEVNULL, stderr=open(os.path.join(self.profile, "stderr.log"), "w"))
+        self.socket = None
+        # Any failure from here on (no endpoint, /json/list or the websocket refused) closes Chromium.
+        try:
+            self.attach(width, height)
+        except BaseException:
+            self.close()
+            raise
+
+    def attach(self, width, height):
         port_file = os.path.join(self.profile, "DevToolsActivePort")
         deadline = time.time() + 30
         while not os.path.exists(port_file) or not open(port_file).read().strip():
             if time.time() > deadline or self.process.poll() is not None:
-                self.close()
                 raise BrowserError("Chromium did not start its DevTools endpoint")
             time.sleep(0.05)
         port = int(open(port_file).read().split()[0])
         pages = []
-        while not pages and time.time() < deadline:
-            pages = [t for t in json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list")) if t["type"] == "page"]
+        while not pages:
+            if time.time() > deadline:
+                raise BrowserError("Chromium's DevTools endpoint lists no page")
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as response:
+                pages = [t for t in json.load(response) if t["type"] == "page"]
             time.sleep(0.05)
         self.socket = websocket.create_connection(pages[0]["webSocketDebuggerUrl"], timeout=30, suppress_origin=True)
         self.next_id = 0
@@ -50,7 +61,7 @@ class Browser:
 
     def close(self):
         try:
-            if getattr(self, "socket", None):
+            if self.socket:
                 self.socket.close()
         finally:
             if self.process.poll() is None:
@@ -102,6 +113,28 @@ class Browser:
     def focus(self, selector):
         if not self.evaluate(f"(() => {{ const e = document.querySelector({json.dumps(selector)}); if (!e) return false; e.focus(); return document.activeElement === e; }})()"):
             raise AssertionError(f"could not focus {selector}")
+
+    def click(self, selector_expression, what="the element"):
+        """A real mouse click (press and release) at the centre of the element `selector_expression`
+        (JavaScript yielding an element) evaluates to, scrolled into view. The browser hit-tests it,
+        so a hidden, covered or disabled element is not clicked; that is reported here."""
+        box = self.evaluate(f"""(() => {{
+            const e = {selector_expression};
+            if (!e) return null;
+            e.scrollIntoView({{block: 'center', inline: 'center'}});
+            const r = e.getBoundingClientRect();
+            const x = r.left + r.width / 2, y = r.top + r.height / 2;
+            const top = document.elementFromPoint(x, y);
+            return {{x, y, visible: r.width > 0 && r.height > 0, hit: !!top && (top === e || e.contains(top)),
+                     disabled: !!e.disabled}};
+        }})()""")
+        if not box:
+            raise AssertionError(f"{what} is not on the page")
+        if not box["visible"] or not box["hit"] or box["disabled"]:
+            raise AssertionError(f"{what} cannot be clicked: {box}")
+        for kind in ("mouseMoved", "mousePressed", "mouseReleased"):
+            self.call("Input.dispatchMouseEvent", type=kind, x=box["x"], y=box["y"], button="left" if kind != "mouseMoved" else "none",
+                      clickCount=1 if kind != "mouseMoved" else 0)
 
     def type(self, text):
         self.call("Input.insertText", text=text)

@@ -15,6 +15,7 @@ import signal
 import socket
 import struct
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
@@ -25,6 +26,8 @@ import pytest
 from cdp import Browser
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "Tests" / "harness"))
+from vsquared_process import VSquared  # noqa: E402
 SHOTS = ROOT / "test-output" / "dashboard"
 
 
@@ -50,21 +53,16 @@ class Daemon:
         self.process = None
 
     def start(self):
-        env = {k: v for k, v in os.environ.items() if not k.startswith("VSQUARE_")}
+        env = {}
         if self.token:
             with open(f"{self.workdir}/tokens", "w") as handle:
                 handle.write(f"# the dashboard test's token\n{self.token}\n")
             env["VSQUARE_TOKENS"] = f"{self.workdir}/tokens"
-        self.process = subprocess.Popen(
-            [self.binary, "--listen", f"127.0.0.1:{self.port}", "--home", f"{self.workdir}/home", "--run", f"{self.workdir}/run"],
-            stdout=subprocess.PIPE, stderr=open(f"{self.workdir}/log", "a"), env=env, text=True)
-        line = self.process.stdout.readline()
-        assert "serving" in line, f"vsquared did not start: {line!r}"
+        self.process = VSquared(self.binary, self.workdir, listen=f"127.0.0.1:{self.port}", env=env)
 
     def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            self.process.wait(timeout=15)
+        if self.process:
+            self.process.stop()
 
     def request(self, method, path, body=None):
         data = None if body is None else json.dumps(body).encode()
@@ -80,11 +78,11 @@ class Daemon:
             return error.code, json.loads(error.read().decode() or "{}")
 
     def cleanup(self):
-        self.stop()
-        # Workers outlive vsquared by design: end everything started from this directory.
-        subprocess.run(["pkill", "-KILL", "-f", self.workdir], check=False)
-        time.sleep(0.2)
-        shutil.rmtree(self.workdir, ignore_errors=True)
+        # Workers outlive vsquared by design: everything started from this directory ends too.
+        if self.process:
+            self.process.cleanup()
+        else:
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 def plug(directory, mac):
@@ -179,15 +177,18 @@ def test_dashboard_shows_and_drives_the_network(lab, browser):
     # The cable view: PATCH only what was edited, then cut.
     browser.navigate(lab.base + "/#/cables/c1")
     browser.wait_for("document.querySelector('input[name=\"a_to_b.delay_ms\"]')?.value === '5'")
-    browser.evaluate("(() => { const i = document.querySelector('input[name=\"a_to_b.delay_ms\"]'); i.value = '25'; i.dispatchEvent(new Event('input')); })()")
-    browser.evaluate("document.querySelector('form.impairments button[type=submit]').click()")
+    # Real input: a click into the field, its text selected and replaced by typing, a click on the button.
+    browser.click("document.querySelector('input[name=\"a_to_b.delay_ms\"]')", "the a_to_b delay field")
+    browser.evaluate("document.querySelector('input[name=\"a_to_b.delay_ms\"]').select()")
+    browser.type("25")
+    browser.click("document.querySelector('form.impairments button[type=submit]')", "the impairments form's submit button")
     deadline = time.time() + 10
     while lab.request("GET", "/v1/cables/c1")[1]["impairments"]["a_to_b"]["delay_ms"] != 25 and time.time() < deadline:
         time.sleep(0.1)
     impairments = lab.request("GET", "/v1/cables/c1")[1]["impairments"]
     assert impairments["a_to_b"]["delay_ms"] == 25 and impairments["b_to_a"]["delay_ms"] == 5
     browser.wait_for("document.querySelectorAll('table.counters tbody tr').length >= 8")
-    browser.evaluate("[...document.querySelectorAll('button')].find(b => b.textContent === 'Cut').click()")
+    browser.click("[...document.querySelectorAll('button')].find(b => b.textContent === 'Cut')", "the Cut button")
     deadline = time.time() + 10
     while not lab.request("GET", "/v1/cables/c1")[1]["cut"] and time.time() < deadline:
         time.sleep(0.1)
