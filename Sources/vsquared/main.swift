@@ -98,6 +98,7 @@ do {
     log.error("cannot listen", [("listen", config.listen.description), ("error", String(describing: error))])
     exit(1)
 }
+httpMetrics.readInFlight { [server] in server.inFlightCount }
 
 log.info("serving", [("listen", server.address.description), ("home", config.home), ("run", config.run),
                      ("version", VSquareVersion.current), ("auth", tokens.isEmpty ? "off" : "bearer")])

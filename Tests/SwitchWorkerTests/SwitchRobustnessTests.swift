@@ -110,4 +110,45 @@ import VSquareTesting
             #expect(answer["error"]?["code"]?.stringValue?.isEmpty == false)
         }
     }
+
+    @Test func aStalledClientFillsItsQueueWhileTheOthersKeepTheirRate() throws {
+        let sw = try SwitchProcess(arguments: ["--queue-frames", "64"])
+        let control = try sw.control()
+        let sender = try LibVDEPlug(url: "vde://\(sw.switchDirectory)[1]")
+        let fast = try LibVDEPlug(url: "vde://\(sw.switchDirectory)[2]")
+        // Debian's vde_plug on port 3, stopped: it reads nothing, so its socket buffer fills, then its queue.
+        let stalled = try VDEPlugProcess(url: "vde://\(sw.switchDirectory)[3]")
+        #expect(eventually { (try? control.call("status")["active_ports"]) == 3 })
+        stalled.process.signal(SIGSTOP)
+        defer { stalled.process.signal(SIGCONT) }
+        let count = 12_000
+        let received = Collected()
+        let reader = Thread {
+            while let frame = fast.receive(timeoutSeconds: 1) {
+                if frame.count >= 22 && Array(frame[6..<12]) == EthernetFrame.mac(macA) { received.append(Int(frame[20]) << 8 | Int(frame[21])) }
+            }
+        }
+        let started = Clock.monotonicNanoseconds()
+        let pacer = Pacer(framesPerSecond: 20_000)
+        for sequence in 0..<count {
+            var bytes = frame(broadcast, macA)
+            bytes[20] = UInt8(sequence >> 8)
+            bytes[21] = UInt8(sequence & 0xFF)
+            pacer.wait(for: sequence)
+            sender.send(bytes)
+        }
+        let sending = Double(Clock.monotonicNanoseconds() - started) / 1e9
+        reader.join()
+        // The fast port got every frame, about as fast as they were sent…
+        #expect(Set(received.values).count == count, "the fast port lost \(count - Set(received.values).count) frames")
+        let ports = try control.call("counters").requiredArray("ports")
+        let stalledDrops = ports.first { $0["port"] == 3 }?["drops"]?["queue_full"]?.intValue ?? 0
+        let fastDrops = ports.first { $0["port"] == 2 }?["drops"]?["queue_full"]?.intValue ?? 0
+        // …while the stalled one's queue overflowed, and each drop was counted on its port.
+        #expect(stalledDrops > 0 && stalledDrops < count, "queue_full on the stalled port: \(stalledDrops)")
+        #expect(fastDrops == 0)
+        #expect(sending < 2 * Double(count) / 20_000 + 1, "sending \(count) frames took \(sending) s")
+        let endpoint = try control.call("ports", ["port": 3])["ports"]?[0]?["endpoints"]?[0]
+        #expect(endpoint?["queued_frames"] == 64, "the stalled endpoint's queue is full: \(String(describing: endpoint))")
+    }
 }

@@ -170,7 +170,8 @@ extension DaemonProcess {
         let switchDirectory = try daemon!.switchDirectory("steady")
         let workerPID = try daemon!.json("/v1/switches/steady").requiredInt("pid")
         let sender = try LibVDEPlug(url: "vde://" + switchDirectory)
-        let receiver = try VDEClient(directory: switchDirectory)
+        // Both ends are Debian's: libvdeplug sends, vde_plug receives.
+        let receiver = try VDEPlugProcess(url: "vde://" + switchDirectory)
         try receiver.send(frame(broadcast, macB, "announce"))
         _ = sender.receive()
 
@@ -204,7 +205,7 @@ extension DaemonProcess {
             }
         }
         #expect(seen.count == total, "lost \(total - seen.count) frames")
-        #expect(try !receiver.isUnplugged())
+        #expect(receiver.process.wait(timeoutSeconds: 0) == nil, "vde_plug was unplugged (it exited)")
         #expect(try daemon!.json("/v1/switches/steady")["pid"]?.intValue == workerPID)
         #expect(daemon!.connectedPorts("steady") == 2)
     }
@@ -216,10 +217,11 @@ extension DaemonProcess {
         let created = try first.next("switch.created")
         #expect(created?.data["switch"] == "ev")
         let directory = try daemon.switchDirectory("ev")
-        let plug = try VDEClient(directory: directory, description: "sse-probe")
+        let plug = try LibVDEPlug(url: "vde://" + directory, description: "sse-probe")
         let up = try first.next("port.up")
         #expect(up?.data["switch"] == "ev")
-        #expect(up?.data["endpoint"]?["description"] == "sse-probe")
+        // libvdeplug adds who plugged in: "sse-probe user=… pid=…".
+        #expect(up?.data["endpoint"]?["description"]?.stringValue?.hasPrefix("sse-probe user=") == true)
         let lastSeen = try #require(up?.id)
         first.close()
         // Missed while disconnected:
@@ -304,8 +306,9 @@ extension DaemonProcess {
     @Test func prometheusMetricsAreWellFormed() throws {
         let daemon = try DaemonProcess()
         try daemon.createSwitch(["name": "prom"])
-        let plug = try VDEClient(directory: try daemon.switchDirectory("prom"))
-        try plug.send(frame(broadcast, macA))
+        let plug = try LibVDEPlug(url: "vde://" + (try daemon.switchDirectory("prom")))
+        plug.send(frame(broadcast, macA))
+        #expect(eventually { (try? daemon.json("/v1/switches/prom/metrics")["totals"]?["rx_frames"]?.intValue ?? 0) ?? 0 >= 1 })
         let text = try daemon.client.get("/metrics")
         #expect(text.header("content-type")?.hasPrefix("text/plain; version=0.0.4") == true)
         let lines = text.text.split(separator: "\n")

@@ -7,6 +7,7 @@ import Glibc
 import JSON
 import Posix
 import Testing
+import VDEWire
 import VSquareTesting
 
 let nobody: UInt32 = 65534
@@ -54,5 +55,46 @@ struct UnprivilegedStackTests {
 
     func exec(_ daemon: DaemonProcess, _ stack: String, _ argv: [String]) throws -> JSON {
         try daemon.client.send("POST", "/v1/stacks/\(stack)/exec", json: ["argv": JSON(argv.map(JSON.string)), "timeout_s": 10]).json()
+    }
+}
+
+/// A slirp stack, which the README says needs no root, made by a vsquared running as uid 65534:
+/// slirp answers on the switch (ARP for its address, from Debian's libvdeplug) and its host
+/// forward listens on the host's loopback as that user.
+@Suite(.serialized, .enabled(if: geteuid() == 0, "needs root to drop to a user"))
+struct UnprivilegedSlirpStackTests {
+    @Test func aSlirpStackWorksWithoutRoot() throws {
+        let daemon = try DaemonProcess(user: nobody)
+        try daemon.createSwitch(["name": "wan"])
+        let forwardPort = Int.random(in: 20000...29999)
+        let created = try daemon.client.send("POST", "/v1/stacks", json: [
+            "name": "nat", "kind": "slirp", "interfaces": [["name": "uplink", "switch": "wan"]],
+            "host_forwards": [["protocol": "tcp", "host_address": "127.0.0.1", "host_port": JSON(forwardPort),
+                               "guest_address": "10.0.2.15", "guest_port": 8080]],
+        ])
+        #expect(created.status == 201, "\(created.text)")
+        #expect(try created.json()["mode"] == "unprivileged")
+        #expect(eventually(timeoutSeconds: 10) { (try? daemon.json("/v1/stacks/nat"))?["interfaces"]?[0]?["state"] == "running" },
+                "\(String(describing: try? daemon.json("/v1/stacks/nat")))")
+        // Who has 10.0.2.2? Slirp answers, as a router on the switch would.
+        let plug = try LibVDEPlug(url: "vde://" + (try daemon.switchDirectory("wan")))
+        let me = EthernetFrame.mac(macA), unknown = [UInt8](repeating: 0, count: 6)
+        let request = EthernetFrame.make(dst: broadcast, src: macA, etherType: 0x0806,
+                                         payload: [0, 1, 8, 0, 6, 4, 0, 1] + me + [10, 0, 2, 15] + unknown + [10, 0, 2, 2])
+        var reply: [UInt8]?
+        #expect(eventually(timeoutSeconds: 10) {
+            plug.send(request)
+            while let frame = plug.receive(timeoutSeconds: 0.5) {
+                if frame.count >= 42 && frame[12] == 0x08 && frame[13] == 0x06 && frame[21] == 2 { reply = frame; return true }
+            }
+            return false
+        }, "no ARP reply from slirp")
+        #expect(reply.map { Array($0[28..<32]) } == [10, 0, 2, 2], "the reply is for slirp's address")
+        #expect(reply.map { Array($0[0..<6]) } == me, "the reply is addressed to the asker")
+        // The host forward listens on loopback, in a process of the unprivileged user.
+        #expect(eventually(timeoutSeconds: 5) { run("ss -ltnH 'sport = :\(forwardPort)' | grep -q 127.0.0.1") == 0 },
+                "the host forward is not listening")
+        #expect(try daemon.client.request("DELETE", "/v1/stacks/nat").status == 204)
+        #expect(eventually { run("ss -ltnH 'sport = :\(forwardPort)' | grep -q 127.0.0.1") != 0 }, "the forward outlived its stack")
     }
 }

@@ -72,11 +72,14 @@ func runVSquared(_ arguments: [String]) throws -> (ChildProcess.Termination, Str
         try socket.setTimeout(seconds: 15)
         try socket.sendAll(Array("POST /v1/health HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n\r\n".utf8)
                            + body.prefix(3))
-        usleep(200_000)
+        // The half-sent request is in flight (the scrape that reports it is the other one)…
+        #expect(eventually(timeoutSeconds: 10) {
+            (try? daemon.client.get("/metrics").text)?.contains("\nvsquare_http_requests_in_flight 2\n") == true
+        }, "the half-sent request never showed as in flight")
         daemon.process.signal(SIGTERM)
-        usleep(300_000)
+        // …and once shutdown has begun (no new connection is accepted), vsquared still waits for it.
+        #expect(eventually(timeoutSeconds: 10) { (try? Socket.connectTCP(daemon.address)) == nil }, "shutdown never began")
         #expect(daemon.process.wait(timeoutSeconds: 0) == nil, "vsquared must wait for the request in flight")
-        #expect(throws: Errno.self, "a stopping daemon accepts no new connection") { _ = try Socket.connectTCP(daemon.address) }
         try socket.sendAll(body.dropFirst(3))
         let response = try HTTPTestClient.readResponse(socket)
         #expect(response.status == 405)

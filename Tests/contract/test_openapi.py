@@ -148,6 +148,8 @@ def walk_every_operation(spec, daemon):
                        body={"interfaces": {"eth0": {"addresses": ["10.251.0.2/24"]}}, "forwarding": True,
                              "routes": [{"to": "10.250.0.0/16", "via": "10.251.0.254"}]})
         assert updated["forwarding"] is True
+        assert updated["interfaces"][0]["addresses"] == ["10.251.0.2/24"], updated["interfaces"][0]
+        assert {"to": "10.250.0.0/16", "via": "10.251.0.254"} in updated["routes"], updated["routes"]
         result = walk("POST", "/v1/stacks/{name}/exec", {"name": "h1"}, body={"argv": ["echo", "hi"]})
         assert result["exit_code"] == 0 and result["stdout"] == "hi\n"
         started = walk("POST", "/v1/stacks/{name}/exec", {"name": "h1"}, body={"argv": ["sleep", "30"], "detach": True}, expect=201)
@@ -164,6 +166,8 @@ def walk_every_operation(spec, daemon):
 
     walk("DELETE", "/v1/stacks/{name}", {"name": "h1"}, expect=204)
     walk("DELETE", "/v1/cables/{name}", {"name": "c1"}, expect=204)
+    walk("GET", "/v1/cables/{name}", {"name": "c1"}, expect=404)
+    assert "c1" not in [c["name"] for c in walk("GET", "/v1/cables")["cables"]]
     walk("DELETE", "/v1/switches/{name}/vlans/{vid}", {"name": "s1", "vid": 10}, expect=409)
     walk("PATCH", "/v1/switches/{name}/ports/{n}", {"name": "s1", "n": 3}, body={"untagged_vlan": 1})
     walk("PATCH", "/v1/switches/{name}/ports/{n}", {"name": "s1", "n": 5}, body={"untagged_vlan": 1})

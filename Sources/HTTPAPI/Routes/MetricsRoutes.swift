@@ -1,19 +1,24 @@
 // Metrics: /v1/switches/{name}/metrics (the worker's counters as JSON) and /metrics (Prometheus
 // text exposition: per switch and port frames, bytes and drops by cause; worker restarts; HTTP
-// requests by status). Counters are read from the workers when scraped, never cached.
+// requests by status and in flight). Counters are read from the workers when scraped, never cached.
 import ControlPlane
 import JSON
 import Synchronization
 
-/// HTTP requests answered, by status code (fed by the server's completion callback).
+/// HTTP requests answered, by status code (fed by the server's completion callback), and those
+/// in flight (read from the server, which exists only after the router that serves this).
 public final class HTTPMetrics: Sendable {
     private let counts = Mutex<[Int: UInt64]>([:])
+    private let inFlightSource = Mutex<(@Sendable () -> Int)?>(nil)
 
     public init() {}
 
     public func record(status: Int) { counts.withLock { $0[status, default: 0] += 1 } }
 
+    public func readInFlight(from source: @escaping @Sendable () -> Int) { inFlightSource.withLock { $0 = source } }
+
     var snapshot: [Int: UInt64] { counts.withLock { $0 } }
+    var inFlight: Int { inFlightSource.withLock { $0 }?() ?? 0 }
 }
 
 public enum MetricsRoutes {
@@ -47,6 +52,7 @@ public enum MetricsRoutes {
             ("vsquare_stack_interface_up", "gauge", "Whether the interface's plug is running and answers (1) or not (0).", []),
             ("vsquare_stack_interface_frames_total", "counter", "Frames the stack's interface received (rx) or sent (tx).", []),
             ("vsquare_http_requests_total", "counter", "HTTP requests answered, by status code.", []),
+            ("vsquare_http_requests_in_flight", "gauge", "HTTP requests received and not yet answered (this scrape included).", []),
         ]
         func add(_ family: String, _ labels: String, _ value: String) {
             guard let index = families.firstIndex(where: { $0.name == family }) else { return }
@@ -94,6 +100,9 @@ public enum MetricsRoutes {
         }
         for (status, count) in http.snapshot.sorted(by: { $0.key < $1.key }) {
             add("vsquare_http_requests_total", "code=\"\(status)\"", String(count))
+        }
+        if let index = families.firstIndex(where: { $0.name == "vsquare_http_requests_in_flight" }) {
+            families[index].samples.append("vsquare_http_requests_in_flight \(http.inFlight)")
         }
         var text = ""
         for family in families {
