@@ -61,7 +61,8 @@ public final class DaemonProcess: @unchecked Sendable {
         }
         self.address = address
         // The namespaces this daemon will make carry its instance prefix: noted for the run's sweep.
-        if let instance = try? HTTPTestClient(address: address).get("/v1/version").json()["instance"]?.stringValue {
+        if let version = try? HTTPTestClient(address: address).get("/v1/version"), version.status == 200,
+           let instance = try? version.json()["instance"]?.stringValue {
             TestRun.record(namespacePrefix: "vsq-\(instance)-")
         }
     }
