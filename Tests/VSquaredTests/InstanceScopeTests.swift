@@ -13,6 +13,8 @@ import VSquareTesting
         #expect(InstanceScope(home: "/var/lib/vsquare") == InstanceScope(home: "/var/lib/vsquare"))
         #expect(InstanceScope(home: "/var/lib/vsquare").prefix != InstanceScope(home: "/tmp/other").prefix)
         #expect(InstanceScope(home: "/tmp/x").prefix.count == 6)
+        // Pinned: namespaces made by an installed vsquared carry it, so it must never change between versions.
+        #expect(InstanceScope(home: "/var/lib/vsquare").prefix == "6e0b80")
         #expect(InstanceScope(home: "/tmp/x").namespaceName("h1") == "vsq-\(InstanceScope(home: "/tmp/x").prefix)-h1")
     }
 
