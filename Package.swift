@@ -51,7 +51,7 @@ let package = Package(
         .testTarget(name: "VDEWireTests", dependencies: ["VDEWire"], swiftSettings: strict),
         .testTarget(name: "SwitchEngineTests", dependencies: ["SwitchEngine"], swiftSettings: strict),
         .testTarget(name: "CableEngineTests", dependencies: ["CableEngine"], swiftSettings: strict),
-        .testTarget(name: "LabEngineTests", dependencies: ["LabEngine", "ControlPlane", "JSON"], swiftSettings: strict),
+        .testTarget(name: "LabEngineTests", dependencies: ["LabEngine", "ControlPlane", "JSON", "YAML"], swiftSettings: strict),
         .testTarget(name: "CableWorkerTests", dependencies: ["CableWorker", "VDEWire", "VSquareTesting", "JSON", "Posix"], swiftSettings: strict),
         .testTarget(name: "SwitchWorkerTests", dependencies: ["SwitchWorker", "SwitchEngine", "VDEWire", "VSquareTesting", "JSON", "Posix"],
                     swiftSettings: strict),

@@ -1,0 +1,42 @@
+"""api/topology.schema.yaml is a valid JSON Schema (2020-12), every example lab in
+ops/examples/labs/ matches it, and it refuses what it describes as wrong."""
+import pathlib
+
+import jsonschema
+import pytest
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+EXAMPLES = sorted((ROOT / "ops" / "examples" / "labs").glob("*.yaml"))
+
+
+@pytest.fixture(scope="module")
+def topology_schema():
+    with open(ROOT / "api" / "topology.schema.yaml") as handle:
+        schema = yaml.safe_load(handle)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return schema
+
+
+def test_there_are_examples():
+    assert len(EXAMPLES) >= 4
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
+def test_an_example_matches_the_schema(topology_schema, path):
+    with open(path) as handle:
+        document = yaml.safe_load(handle)
+    jsonschema.Draft202012Validator(topology_schema).validate(document)
+
+
+@pytest.mark.parametrize("document", [
+    {"routers": []},
+    {"switches": [{"ports": 4}]},
+    {"switches": [{"name": "Bad Name"}]},
+    {"switches": [{"name": "s", "vlans": [{"vid": 4095}]}]},
+    {"stacks": [{"name": "h", "interfaces": [], "startup": [{"argv": []}]}]},
+    {"labels": {"a": 1}},
+])
+def test_the_schema_refuses_what_it_says_is_wrong(topology_schema, document):
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft202012Validator(topology_schema).validate(document)
