@@ -1,5 +1,6 @@
 // ControlPlaneError: what a manager refuses, with the stable code clients see. HTTPAPI/Problem.swift
 // maps each case to its HTTP status; nothing else decides that.
+import LabEngine
 import Posix
 
 public enum ControlPlaneError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -18,6 +19,8 @@ public enum ControlPlaneError: Error, Equatable, Sendable, CustomStringConvertib
     /// A field is well-formed but impossible with the rest of the request or with what exists,
     /// e.g. a stack interface naming a switch there is none of (422).
     case unprocessableField(path: String, message: String)
+    /// A topology document with problems, every one of them (422 `invalid_topology`).
+    case invalidTopology(problems: [LabProblem])
 
     public var code: String {
         switch self {
@@ -27,6 +30,7 @@ public enum ControlPlaneError: Error, Equatable, Sendable, CustomStringConvertib
         case .workerUnavailable: return "worker_unavailable"
         case .invalidField: return "invalid_field"
         case .unprocessableField: return "unprocessable"
+        case .invalidTopology: return "invalid_topology"
         }
     }
 
@@ -37,6 +41,8 @@ public enum ControlPlaneError: Error, Equatable, Sendable, CustomStringConvertib
         case .conflict(_, let message), .unprocessable(_, let message): return message
         case .workerUnavailable(let name, let reason): return "the worker of \(name) does not answer: \(reason)"
         case .invalidField(_, let message), .unprocessableField(_, let message): return message
+        case .invalidTopology(let problems):
+            return "the topology has \(problems.count) problem\(problems.count == 1 ? "" : "s"): " + problems.prefix(3).map(\.description).joined(separator: "; ")
         }
     }
 }

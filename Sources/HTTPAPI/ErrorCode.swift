@@ -17,6 +17,7 @@ public enum ErrorCode: String, CaseIterable, Sendable {
     case conflict = "conflict"
     case unprocessable = "unprocessable"
     case pathTooLong = "path_too_long"
+    case invalidTopology = "invalid_topology"
     case workerUnavailable = "worker_unavailable"
     case internalError = "internal"
 }

@@ -28,7 +28,7 @@ public struct Problem: Error, Sendable {
         case .malformedJSON, .invalidField: return 400
         case .unauthorized: return 401
         case .nameTaken, .vlanInUse, .vlanExists, .switchInUse, .conflict: return 409
-        case .unprocessable, .pathTooLong: return 422
+        case .unprocessable, .pathTooLong, .invalidTopology: return 422
         case .workerUnavailable: return 503
         case .internalError: return 500
         }
@@ -50,6 +50,7 @@ public struct Problem: Error, Sendable {
         case .conflict: return "Conflict"
         case .unprocessable: return "Unprocessable"
         case .pathTooLong: return "Path too long"
+        case .invalidTopology: return "Invalid topology"
         case .workerUnavailable: return "Worker unavailable"
         case .internalError: return "Internal error"
         }
@@ -68,6 +69,8 @@ public struct Problem: Error, Sendable {
                 return Problem(.invalidField, detail: message, extra: ["field": JSON(path)])
             case .unprocessableField(let path, let message):
                 return Problem(.unprocessable, detail: message, extra: ["field": JSON(path)])
+            case .invalidTopology(let problems):
+                return Problem(.invalidTopology, detail: error.description, extra: ["problems": JSON(problems.map { JSON.object($0.json) })])
             case .conflict(let code, _):
                 return Problem(ErrorCode(rawValue: code) ?? .conflict, detail: error.description)
             case .unprocessable(let code, _):

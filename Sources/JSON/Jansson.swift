@@ -30,8 +30,17 @@ extension JSON {
     public static func parse(_ bytes: some Collection<UInt8>) throws(JSONParseError) -> JSON {
         // One extra byte so the pointer is valid even for empty input; it is not part of the text.
         let buffer = Array(bytes) + [0]
+        do {
+            return try parse(buffer: buffer, flags: JSON_DECODE_ANY | JSON_REJECT_DUPLICATES)
+        } catch where error.message.hasPrefix("too big integer") {
+            // Still a JSON number: read every number as a real, then give back integers to those
+            // that are whole and fit, so only the ones beyond 64 bits stay reals.
+            return try parse(buffer: buffer, flags: JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL).wholeRealsAsIntegers()
+        }
+    }
+
+    private static func parse(buffer: [UInt8], flags: Int32) throws(JSONParseError) -> JSON {
         var error = json_error_t()
-        let flags = JSON_DECODE_ANY | JSON_REJECT_DUPLICATES
         let root = buffer.withUnsafeBufferPointer { raw in
             raw.baseAddress!.withMemoryRebound(to: CChar.self, capacity: raw.count) { chars in
                 json_loadb(chars, raw.count - 1, Int(flags), &error)
@@ -45,6 +54,15 @@ extension JSON {
         }
         defer { json_decref(root) }
         return JSON(jansson: root)
+    }
+
+    private func wholeRealsAsIntegers() -> JSON {
+        switch self {
+        case .double(let value) where value.rounded() == value && abs(value) < 9.2e18: return .int(Int64(value))
+        case .array(let items): return .array(items.map { $0.wholeRealsAsIntegers() })
+        case .object(let object): return .object(JSONObject(object.map { ($0.key, $0.value.wholeRealsAsIntegers()) }))
+        default: return self
+        }
     }
 
     public static func parse(_ text: String) throws(JSONParseError) -> JSON {

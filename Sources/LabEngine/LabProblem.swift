@@ -22,6 +22,9 @@ public struct LabProblem: Equatable, Sendable, CustomStringConvertible {
         self.message = message
     }
 
+    /// `{pointer, code, message}`, as the API shows problems and warnings.
+    public var json: JSONObject { ["pointer": JSON(pointer), "code": JSON(code), "message": JSON(message)] }
+
     public var description: String { "\(severity.rawValue) \(code) at \(pointer.isEmpty ? "/" : pointer): \(message)" }
 
     /// A dotted field path as the noun validators report it (`interfaces[0].name`), as a pointer below `base`.

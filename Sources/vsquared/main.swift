@@ -83,10 +83,17 @@ do {
     exit(1)
 }
 supervisor.run()
+let labs: LabManager
+do {
+    labs = try LabManager(store: store, switches: switches, cables: cables, stacks: stacks, events: events)
+} catch {
+    log.error("cannot load the labs", [("error", String(describing: error))])
+    exit(1)
+}
 
 let daemon = DaemonInfo(store: store, scope: scope)
 let httpMetrics = HTTPMetrics()
-let router = APIRouter.make(APIContext(daemon: daemon, switches: switches, cables: cables, stacks: stacks, events: events,
+let router = APIRouter.make(APIContext(daemon: daemon, switches: switches, cables: cables, stacks: stacks, labs: labs, events: events,
                                        httpMetrics: httpMetrics,
                                        staticFiles: staticFiles), log: Log(label: "vsquared.api"))
 let responder: any HTTPResponder = tokens.isEmpty ? router : Authenticator(tokens: tokens, next: router)

@@ -68,7 +68,9 @@ let repositoryRoot: String = {
                                   log: Log(label: "test"))
         let stacks = StackManager(switches: switches, cableBinary: "/bin/false", scope: InstanceScope(home: directory.path), store: store, events: events, supervisor: supervisor,
                                   log: Log(label: "test"))
-        let context = APIContext(daemon: DaemonInfo(store: store, scope: InstanceScope(home: directory.path)), switches: switches, cables: cables, stacks: stacks, events: events,
+        let labs = try LabManager(store: store, switches: switches, cables: cables, stacks: stacks, events: events)
+        let context = APIContext(daemon: DaemonInfo(store: store, scope: InstanceScope(home: directory.path)), switches: switches, cables: cables,
+                                 stacks: stacks, labs: labs, events: events,
                                  httpMetrics: HTTPMetrics(), staticFiles: nil)
         let router = APIRouter.make(context, log: Log(label: "test"))
         let routed = Set(router.routes)

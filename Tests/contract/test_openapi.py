@@ -92,7 +92,7 @@ def test_every_operation_answers_as_the_spec_says(spec, daemon):
     try:
         walk_every_operation(spec, daemon)
     finally:
-        for path in ("/v1/stacks/h1", "/v1/cables/c1", "/v1/switches/s1?force=true", "/v1/switches/s2?force=true"):
+        for path in ("/v1/labs/lab1", "/v1/stacks/h1", "/v1/cables/c1", "/v1/switches/s1?force=true", "/v1/switches/s2?force=true"):
             daemon.request("DELETE", path)
 
 
@@ -160,6 +160,19 @@ def walk_every_operation(spec, daemon):
         walk("PATCH", "/v1/stacks/{name}", {"name": "h1"},
              body={"host_forwards": [{"host_address": "127.0.0.1", "host_port": free_port(), "guest_address": "10.0.2.15", "guest_port": 22}]})
 
+    topology = {"description": "two switches and a cable", "labels": {"by": "contract"},
+                "switches": [{"name": "a", "ports": 4}, {"name": "b", "ports": 4}],
+                "cables": [{"name": "ab", "a": {"switch": "a"}, "b": {"switch": "b"}, "impairments": {"delay_ms": 1}}]}
+    lab = walk("POST", "/v1/labs", body={"name": "lab1", "topology": topology}, expect=201)
+    assert sorted(m["global_name"] for m in lab["members"]) == ["lab1-a", "lab1-ab", "lab1-b"], lab["members"]
+    assert walk("GET", "/v1/switches/{name}", {"name": "lab1-a"})["ports"] == 4
+    refused = walk("POST", "/v1/labs", body={"name": "lab2", "topology": {"cables": [{"name": "x", "a": {"switch": "nope"},
+                                                                                      "b": {"switch": "nope"}}]}}, expect=422)
+    assert refused["code"] == "invalid_topology"
+    assert {"/cables/0/a/switch", "/cables/0/b/switch"} <= {p["pointer"] for p in refused["problems"]}, refused["problems"]
+    assert "lab1" in [item["name"] for item in walk("GET", "/v1/labs")["labs"]]
+    assert walk("GET", "/v1/labs/{name}", {"name": "lab1"})["topology"] == topology
+
     walk("GET", "/v1/events")
     walk("GET", "/metrics")
     walk("POST", "/v1/switches/{name}/restart", {"name": "s1"})
@@ -175,6 +188,9 @@ def walk_every_operation(spec, daemon):
     walk("DELETE", "/v1/switches/{name}/vlans/{vid}", {"name": "s1", "vid": 10}, expect=204)
     walk("DELETE", "/v1/switches/{name}", {"name": "s1"}, expect=204)
     walk("DELETE", "/v1/switches/{name}", {"name": "s2"}, query="?force=true", expect=204)
+    walk("DELETE", "/v1/labs/{name}", {"name": "lab1"}, expect=204)
+    walk("GET", "/v1/labs/{name}", {"name": "lab1"}, expect=404)
+    walk("GET", "/v1/switches/{name}", {"name": "lab1-a"}, expect=404)
 
     every = {(method.upper(), path) for path, item in spec["paths"].items() for method in item
              if method in ("get", "put", "post", "patch", "delete")}

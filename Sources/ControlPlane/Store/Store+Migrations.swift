@@ -27,6 +27,11 @@ extension Store {
         CREATE TABLE stacks (name TEXT PRIMARY KEY, spec TEXT NOT NULL, generation INTEGER NOT NULL,
                              created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
         """,
+        // 5: labs (the topology document and its generation, as JSON).
+        """
+        CREATE TABLE labs (name TEXT PRIMARY KEY, spec TEXT NOT NULL, generation INTEGER NOT NULL,
+                           created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+        """,
     ]
 
     /// The newest schema this build knows.
