@@ -42,7 +42,8 @@ let package = Package(
         .executableTarget(name: "vsquare-switch", dependencies: ["SwitchWorker", "JSON", "Posix", "Log"], swiftSettings: strict),
         .target(name: "ControlPlane", dependencies: ["CSQLite", "JSON", "Posix", "Log", "SwitchEngine", "CableEngine", "LabEngine"],
                 swiftSettings: strict),
-        .target(name: "HTTPAPI", dependencies: ["CMicroHTTPD", "ControlPlane", "CableEngine", "JSON", "Posix", "Log"], swiftSettings: strict),
+        .target(name: "HTTPAPI", dependencies: ["CMicroHTTPD", "ControlPlane", "CableEngine", "LabEngine", "JSON", "YAML", "Posix", "Log"],
+                swiftSettings: strict),
         .executableTarget(name: "vsquared", dependencies: ["HTTPAPI", "ControlPlane", "JSON", "Posix", "Log"], swiftSettings: strict),
 
         .target(name: "VSquareTesting", dependencies: ["Posix", "JSON", "VDEWire"], path: "Tests/VSquareTesting", swiftSettings: strict),

@@ -92,10 +92,11 @@ final class TCPStreamEnd: CableEnd {
                 link = candidate
                 up(candidate)
                 for frame in frames { frame.withUnsafeBytes(deliver) }
-            case .failed(let reason, let refused):
+            case .failed(let reason, _):
+                // Waiting aside, it never proved the key: whatever ended it (a wrong key, garbage, a close) is a refusal.
                 self.candidate = nil
                 retire(candidate)
-                if refused { refuse(candidate, reason) }
+                refuse(candidate, reason)
             }
         default:
             guard let link else { return }
@@ -120,6 +121,8 @@ final class TCPStreamEnd: CableEnd {
             let aside = key != nil && link?.isUp == true
             let token = context.token(aside ? .endCandidate : .endData)
             if aside {
+                // One newcomer waits at a time: one displaced before proving the key is refused, and counted.
+                if let waiting = candidate { refuse(waiting, "a newer connection came before this one proved the key") }
                 retire(candidate)
                 candidate = nil
             } else if link != nil {

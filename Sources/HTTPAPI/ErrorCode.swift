@@ -8,6 +8,7 @@ public enum ErrorCode: String, CaseIterable, Sendable {
     case payloadTooLarge = "payload_too_large"
     case unsupportedMediaType = "unsupported_media_type"
     case malformedJSON = "malformed_json"
+    case malformedYAML = "malformed_yaml"
     case invalidField = "invalid_field"
     case unauthorized = "unauthorized"
     case nameTaken = "name_taken"

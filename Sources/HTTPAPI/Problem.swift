@@ -25,7 +25,7 @@ public struct Problem: Error, Sendable {
         case .methodNotAllowed: return 405
         case .payloadTooLarge: return 413
         case .unsupportedMediaType: return 415
-        case .malformedJSON, .invalidField: return 400
+        case .malformedJSON, .malformedYAML, .invalidField: return 400
         case .unauthorized: return 401
         case .nameTaken, .vlanInUse, .vlanExists, .switchInUse, .conflict: return 409
         case .unprocessable, .pathTooLong, .invalidTopology: return 422
@@ -41,6 +41,7 @@ public struct Problem: Error, Sendable {
         case .payloadTooLarge: return "Request body too large"
         case .unsupportedMediaType: return "Unsupported media type"
         case .malformedJSON: return "Malformed JSON"
+        case .malformedYAML: return "Malformed YAML"
         case .invalidField: return "Invalid field"
         case .unauthorized: return "Unauthorized"
         case .nameTaken: return "Name taken"

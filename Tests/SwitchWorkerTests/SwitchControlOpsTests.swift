@@ -74,7 +74,9 @@ import VSquareTesting
         #expect(eventually { (try? control.call("status")["active_ports"]) == 1 })
         try control.call("shutdown")
         #expect(sw.process.wait(timeoutSeconds: 5) == .exited(0))
-        #expect(plug.process.wait(timeoutSeconds: 5) == .exited(0), "vde_plug sees its ctl stream close and exits")
+        // vde_plug notices either its ctl stream closing (exit 0) or its data socket failing first (exit 1).
+        let unplugged = plug.process.wait(timeoutSeconds: 5)
+        #expect(unplugged == .exited(0) || unplugged == .exited(1), "vde_plug did not exit when the switch shut down: \(String(describing: unplugged))")
         #expect(!FileSystem.exists(sw.switchDirectory + "/ctl"), "the switch removed its ctl socket")
     }
 

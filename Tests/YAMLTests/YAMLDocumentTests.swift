@@ -76,6 +76,12 @@ import YAML
         #expect(throws: YAMLError.self) { try YAMLDocument(text: "? [a, b]\n: c\n") }
     }
 
+    @Test func jsonIsYAMLToo() throws {
+        // What a client generated as JSON sends with Content-Type application/yaml.
+        let compact = #"{"name":"lab","topology":{"switches":[{"name":"s","ports":4,"hub":false}],"description":"x: y"}}"#
+        #expect(try YAMLDocument(text: compact).json == JSON.parse(compact))
+    }
+
     @Test func anEmptyDocumentIsNull() throws {
         #expect(try YAMLDocument(text: "").json == .null)
         #expect(try YAMLDocument(text: "# only a comment\n").json == .null)

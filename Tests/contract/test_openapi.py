@@ -38,11 +38,11 @@ def resolve(spec, schema):
     return schema
 
 
-def fetch(url, method="GET", body=None, stream=False):
+def fetch(url, method="GET", body=None, stream=False, yaml_text=None):
     """(status, headers, body bytes); an event stream is read only up to its first event."""
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method,
-                                     headers={"Content-Type": "application/json"} if data is not None else {})
+    data = yaml_text.encode() if yaml_text is not None else None if body is None else json.dumps(body).encode()
+    content_type = "application/yaml" if yaml_text is not None else "application/json"
+    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": content_type} if data is not None else {})
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             if stream:
@@ -60,12 +60,12 @@ class Walk:
         self.base = base
         self.covered = set()
 
-    def __call__(self, method, template, parameters=None, body=None, query="", expect=None):
+    def __call__(self, method, template, parameters=None, body=None, query="", expect=None, yaml_text=None):
         parameters = parameters or {}
         path = template.format(**{k: urllib.parse.quote(str(v), safe="") for k, v in parameters.items()})
         operation = self.spec["paths"][template][method.lower()]
         stream = "text/event-stream" in str(operation["responses"].get("200", {}).get("content", {}))
-        status, headers, raw = fetch(self.base + path + query, method, body, stream)
+        status, headers, raw = fetch(self.base + path + query, method, body, stream, yaml_text)
         what = f"{method} {path}{query}"
         responses = operation["responses"]
         assert str(status) in responses, f"{what} answered {status}, which the spec does not list: {raw[:300]!r}"
@@ -92,7 +92,7 @@ def test_every_operation_answers_as_the_spec_says(spec, daemon):
     try:
         walk_every_operation(spec, daemon)
     finally:
-        for path in ("/v1/labs/lab1", "/v1/stacks/h1", "/v1/cables/c1", "/v1/switches/s1?force=true", "/v1/switches/s2?force=true"):
+        for path in ("/v1/labs/lab1", "/v1/labs/lab3", "/v1/stacks/h1", "/v1/cables/c1", "/v1/switches/s1?force=true", "/v1/switches/s2?force=true"):
             daemon.request("DELETE", path)
 
 
@@ -170,6 +170,14 @@ def walk_every_operation(spec, daemon):
                                                                                       "b": {"switch": "nope"}}]}}, expect=422)
     assert refused["code"] == "invalid_topology"
     assert {"/cables/0/a/switch", "/cables/0/b/switch"} <= {p["pointer"] for p in refused["problems"]}, refused["problems"]
+    from_yaml = walk("POST", "/v1/labs", query="?name=lab3", expect=201,
+                     yaml_text="switches:\n  - name: solo\n    ports: 2\n")
+    assert [m["global_name"] for m in from_yaml["members"]] == ["lab3-solo"]
+    located = walk("POST", "/v1/labs", query="?name=lab4", expect=422,
+                   yaml_text="switches:\n  - name: s\ncables:\n  - name: c\n    a: {switch: s}\n    b: {switch: ghost}\n")
+    assert {"pointer": "/cables/0/b/switch", "code": "unknown_switch", "line": 6, "column": 17} \
+        in [{k: p[k] for k in ("pointer", "code", "line", "column")} for p in located["problems"]], located["problems"]
+    walk("DELETE", "/v1/labs/{name}", {"name": "lab3"}, expect=204)
     assert "lab1" in [item["name"] for item in walk("GET", "/v1/labs")["labs"]]
     assert walk("GET", "/v1/labs/{name}", {"name": "lab1"})["topology"] == topology
 

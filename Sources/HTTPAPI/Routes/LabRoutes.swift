@@ -1,12 +1,18 @@
 // /v1/labs: whole networks from one topology document. A document with problems is refused with
-// every problem (422 invalid_topology, each with its JSON pointer); members are ordinary
-// switches, cables and stacks under their global names.
+// every problem (422 invalid_topology, each with its JSON pointer, and its line and column when the
+// document was YAML); members are ordinary switches, cables and stacks under their global names.
+// The body is {name, topology} as JSON, or the topology document itself as YAML with ?name=.
 import ControlPlane
 import JSON
+import YAML
 
 public enum LabRoutes {
     public static func register(on router: inout RouterBuilder, labs: LabManager) {
         router.add("POST", "/v1/labs") { request in
+            if request.isYAML { return try createFromYAML(request, labs) }
+            if request.queryValue("name") != nil {
+                throw ControlPlaneError.unprocessableField(path: "name", message: "with a JSON body the name goes in the body, not in ?name=")
+            }
             var reader = try JSONReader(try request.json())
             let name = try reader.string("name", matching: ResourceName.isValid, ruleText: ResourceName.rule)
             let topology = try reader.object("topology")
@@ -20,6 +26,39 @@ public enum LabRoutes {
         router.add("DELETE", "/v1/labs/{name}") { request in
             try labs.delete(try request.resourceName("name", kind: "lab"))
             return .noContent
+        }
+    }
+
+    /// A YAML topology document; its problems carry the line and column they point at.
+    static func createFromYAML(_ request: HTTPRequest, _ labs: LabManager) throws -> HTTPResponse {
+        guard let name = try request.singleQuery("name") else {
+            throw ControlPlaneError.unprocessableField(path: "name", message: "a YAML topology names its lab with ?name=")
+        }
+        guard ResourceName.isValid(name) else { throw JSONFieldError(path: "name", rule: "must be \(ResourceName.rule)") }
+        let document: YAMLDocument
+        do {
+            document = try YAMLDocument(text: String(decoding: request.body, as: UTF8.self))
+        } catch {
+            var extra = JSONObject()
+            if let position = error.position {
+                extra["line"] = JSON(position.line)
+                extra["column"] = JSON(position.column)
+            }
+            throw Problem(.malformedYAML, detail: error.description, extra: extra)
+        }
+        do {
+            return .json(.object(try labs.create(name: name, document: document.json)), status: 201)
+        } catch ControlPlaneError.invalidTopology(let problems) {
+            let located = problems.map { problem -> JSON in
+                var item = problem.json
+                if let position = document.positions[problem.pointer] {
+                    item["line"] = JSON(position.line)
+                    item["column"] = JSON(position.column)
+                }
+                return .object(item)
+            }
+            throw Problem(.invalidTopology, detail: ControlPlaneError.invalidTopology(problems: problems).description,
+                          extra: ["problems": .array(located)])
         }
     }
 }

@@ -36,10 +36,17 @@ public struct HTTPRequest: Sendable {
         query.first { $0.0 == name }?.1
     }
 
+    /// The body's media type, lowercased and without parameters (nil when no Content-Type was sent).
+    public var mediaType: String? {
+        header("content-type").map { $0.split(separator: ";").first.map { $0.trimmingSpaces().lowercased() } ?? "" }
+    }
+
+    /// Whether the body says it is YAML (application/yaml, or the older x-yaml and text/yaml).
+    public var isYAML: Bool { ["application/yaml", "application/x-yaml", "text/yaml"].contains(mediaType ?? "") }
+
     /// The body parsed as JSON. Problems: 415 for a non-JSON content type, 400 with line and column for bad JSON.
     public func json() throws(Problem) -> JSON {
-        if let type = header("content-type") {
-            let mediaType = type.split(separator: ";").first.map { $0.trimmingSpaces().lowercased() } ?? ""
+        if let mediaType {
             guard mediaType == "application/json" || mediaType.hasSuffix("+json") else {
                 throw Problem(.unsupportedMediaType, detail: "the body must be application/json, not \(mediaType)")
             }
