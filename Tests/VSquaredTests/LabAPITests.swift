@@ -33,6 +33,8 @@ import YAML
         // The members are ordinary nouns.
         #expect(try daemon.json("/v1/switches/\(lab)-lan2")["mac_aging_s"] == 120)
         #expect(try daemon.json("/v1/stacks/\(lab)-r1")["forwarding"] == true)
+        #expect(try daemon.json("/v1/stacks/\(lab)-r1")["lab"] == JSON(lab))
+        #expect(try daemon.json("/v1/stacks?lab=\(lab)").requiredArray("stacks").count == 3)
         // h1 reaches h2 through r1.
         var ping: JSON = .null
         #expect(try eventually(timeoutSeconds: 15) {
@@ -82,6 +84,7 @@ import YAML
         daemon = try DaemonProcess(directory: directory)
         let lab = try daemon!.json("/v1/labs/keep")
         #expect(lab["topology"] == topology && lab["description"] == "kept")
+        #expect(try daemon!.json("/v1/cables/keep-ab")["lab"] == "keep", "membership is known again after the restart")
         #expect(eventually(timeoutSeconds: 10) { (try? daemon!.json("/v1/labs/keep"))?["state"] == "ready" },
                 "\(String(describing: try? daemon!.json("/v1/labs/keep")))")
     }

@@ -165,7 +165,12 @@ def walk_every_operation(spec, daemon):
                 "cables": [{"name": "ab", "a": {"switch": "a"}, "b": {"switch": "b"}, "impairments": {"delay_ms": 1}}]}
     lab = walk("POST", "/v1/labs", body={"name": "lab1", "topology": topology}, expect=201)
     assert sorted(m["global_name"] for m in lab["members"]) == ["lab1-a", "lab1-ab", "lab1-b"], lab["members"]
-    assert walk("GET", "/v1/switches/{name}", {"name": "lab1-a"})["ports"] == 4
+    member = walk("GET", "/v1/switches/{name}", {"name": "lab1-a"})
+    assert member["ports"] == 4 and member["lab"] == "lab1", member
+    assert walk("GET", "/v1/switches/{name}", {"name": "s1"})["lab"] is None
+    assert sorted(s["name"] for s in walk("GET", "/v1/switches", query="?lab=lab1")["switches"]) == ["lab1-a", "lab1-b"]
+    assert [c["name"] for c in walk("GET", "/v1/cables", query="?lab=lab1")["cables"]] == ["lab1-ab"]
+    assert walk("GET", "/v1/stacks", query="?lab=lab1")["stacks"] == []
     refused = walk("POST", "/v1/labs", body={"name": "lab2", "topology": {"cables": [{"name": "x", "a": {"switch": "nope"},
                                                                                       "b": {"switch": "nope"}}]}}, expect=422)
     assert refused["code"] == "invalid_topology"

@@ -4,10 +4,13 @@
 import CableEngine
 import Glibc
 import JSON
+import LabEngine
 import Log
 import Posix
 
 public final class CableManager: @unchecked Sendable {
+    /// Which lab a member belongs to (set once at start-up, before any request).
+    public var membership: LabMembership?
     let switches: SwitchManager
     let store: Store
     let events: EventBus
@@ -162,6 +165,7 @@ public final class CableManager: @unchecked Sendable {
             "restart_count": JSON(lifecycle.restartCount),
             "last_exit_reason": JSON(lifecycle.lastExit?.description),
             "failure": JSON(lifecycle.failureReason),
+            "lab": JSON(membership?.lab(of: .cable, spec.name)),
             "generation": JSON(spec.generation),
             "applied_generation": status?["applied_generation"] ?? .null,
             "created_at": JSON(spec.createdAt),

@@ -15,6 +15,8 @@ public final class LabManager: @unchecked Sendable {
     let events: EventBus
     let log = Log(label: "vsquared.labs")
     let vocabulary = NounVocabulary()
+    /// Shared with the three nouns, whose views show it.
+    public let membership = LabMembership()
     /// Serializes lab operations: one apply or delete at a time.
     let lock = Lock()
     var labs: [String: LabSpec] = [:]
@@ -27,7 +29,17 @@ public final class LabManager: @unchecked Sendable {
         self.cables = cables
         self.stacks = stacks
         self.events = events
-        for spec in try store.loadLabs() { labs[spec.name] = spec }
+        for spec in try store.loadLabs() {
+            labs[spec.name] = spec
+            membership.set(LabManager.globalNames(spec), lab: spec.name)
+        }
+        switches.membership = membership
+        cables.membership = membership
+        stacks.membership = membership
+    }
+
+    static func globalNames(_ spec: LabSpec) -> [(kind: LabMember.Kind, name: String)] {
+        LabMember.members(of: spec.document).map { ($0.kind, LabNames.global(lab: spec.name, local: $0.name)) }
     }
 
     public var names: [String] { lock.withLock { labs.keys.sorted() } }
@@ -44,6 +56,7 @@ public final class LabManager: @unchecked Sendable {
             spec.createdAt = Clock.rfc3339(Clock.wallSeconds())
             try store.saveLab(spec)
             labs[name] = spec
+            membership.set(LabManager.globalNames(spec), lab: name)
             events.publish("lab.applying", ["lab": JSON(name), "done": 0, "total": JSON(members.count)])
             failures[name] = apply(LabPlanner.plan(from: [], to: members), members: members, lab: name)
             let failed = failures[name] ?? []
@@ -72,6 +85,7 @@ public final class LabManager: @unchecked Sendable {
             let members = LabMember.members(of: spec.document)
             _ = apply(LabPlanner.plan(from: members, to: []), members: members, lab: name)
             try store.deleteLab(name)
+            membership.set(LabManager.globalNames(spec), lab: nil)
             labs[name] = nil
             failures[name] = nil
             events.publish("lab.deleted", ["lab": JSON(name)])

@@ -10,11 +10,14 @@
 import CableEngine
 import Glibc
 import JSON
+import LabEngine
 import Log
 import Posix
 import SwitchEngine
 
 public final class StackManager: @unchecked Sendable {
+    /// Which lab a member belongs to (set once at start-up, before any request).
+    public var membership: LabMembership?
     let switches: SwitchManager
     let cableBinary: String
     let store: Store
@@ -334,7 +337,7 @@ public final class StackManager: @unchecked Sendable {
                 "interfaces": JSON(interfaces), "routes": JSON(spec.routes.map { JSON.object($0.json) }),
                 "live_routes": JSON(routes4 + routes6), "neighbours": namespace == nil ? [] : live(["neigh", "show"]),
                 "forwarding": JSON(spec.forwarding), "dns": JSON(spec.dns.map(JSON.string)),
-                "generation": JSON(spec.generation), "created_at": JSON(spec.createdAt)]
+                "lab": JSON(membership?.lab(of: .stack, spec.name)), "generation": JSON(spec.generation), "created_at": JSON(spec.createdAt)]
     }
 
     /// A slirp stack as its worker reports it: addresses served, host forwards, connections.
@@ -349,7 +352,8 @@ public final class StackManager: @unchecked Sendable {
                     .object(["nameserver": end["nameserver"] ?? .null, "dhcp": end["dhcp"] ?? .null, "connections": end["connections"] ?? [],
                              "frames_in": end["frames_in"] ?? .null, "frames_out": end["frames_out"] ?? .null])
                 } ?? .null,
-                "routes": [], "forwarding": false, "generation": JSON(spec.generation), "created_at": JSON(spec.createdAt)]
+                "routes": [], "forwarding": false, "lab": JSON(membership?.lab(of: .stack, spec.name)), "generation": JSON(spec.generation),
+                "created_at": JSON(spec.createdAt)]
     }
 
     /// Changes addresses, routes or forwarding: stored, then applied to the namespace.

@@ -1,6 +1,7 @@
 // How a switch looks in the API: the spec (what was asked) composed with what the worker reports
 // (state, pid, uptime, ports in use, applied generation). Nothing observed is taken from the spec.
 import JSON
+import LabEngine
 import Posix
 
 /// What a view needs from a switch, copied under the lock so the worker can be asked without it.
@@ -41,6 +42,7 @@ extension SwitchManager {
             "restart_count": JSON(handle.lifecycle.restartCount),
             "last_exit_reason": JSON(handle.lifecycle.lastExit?.description),
             "failure": JSON(handle.lifecycle.failureReason),
+            "lab": JSON(membership?.lab(of: .switch, spec.name)),
             "generation": JSON(spec.generation),
             "applied_generation": status?["applied_generation"] ?? .null,
             "created_at": JSON(spec.createdAt),

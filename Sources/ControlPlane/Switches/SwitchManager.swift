@@ -3,6 +3,7 @@
 // the Supervisor's thread takes too, so requests and restarts never interleave on the same switch.
 import Glibc
 import JSON
+import LabEngine
 import Log
 import Posix
 import SwitchEngine
@@ -25,6 +26,8 @@ public struct SwitchManagerConfiguration: Sendable {
 }
 
 public final class SwitchManager: @unchecked Sendable {
+    /// Which lab a member belongs to (set once at start-up, before any request).
+    public var membership: LabMembership?
     let configuration: SwitchManagerConfiguration
     let store: Store
     let events: EventBus

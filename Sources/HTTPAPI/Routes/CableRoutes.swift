@@ -10,8 +10,8 @@ public enum CableRoutes {
         router.add("POST", "/v1/cables") { request in
             .json(.object(try cables.create(try CableSpec(body: try request.json()))), status: 201)
         }
-        router.add("GET", "/v1/cables") { _ in
-            .json(["cables": JSON(cables.list().map(JSON.object))])
+        router.add("GET", "/v1/cables") { request in
+            .json(["cables": JSON(try request.inLab(cables.list()).map(JSON.object))])
         }
         router.add("GET", "/v1/cables/{name}") { request in
             .json(.object(try cables.get(try request.resourceName("name", kind: "cable"))))

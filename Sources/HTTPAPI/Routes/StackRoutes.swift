@@ -10,7 +10,7 @@ public enum StackRoutes {
         router.add("POST", "/v1/stacks") { request in
             .json(.object(try stacks.create(try StackSpec(body: try request.json()))), status: 201)
         }
-        router.add("GET", "/v1/stacks") { _ in .json(["stacks": JSON(stacks.list().map(JSON.object))]) }
+        router.add("GET", "/v1/stacks") { request in .json(["stacks": JSON(try request.inLab(stacks.list()).map(JSON.object))]) }
         router.add("GET", "/v1/stacks/{name}") { request in
             .json(.object(try stacks.get(try request.resourceName("name", kind: "stack"))))
         }

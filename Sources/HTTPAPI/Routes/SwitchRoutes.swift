@@ -10,8 +10,8 @@ public enum SwitchRoutes {
         router.add("POST", "/v1/switches") { request in
             .json(.object(try switches.create(try SwitchSpec(body: try request.json()))), status: 201)
         }
-        router.add("GET", "/v1/switches") { _ in
-            .json(["switches": JSON(switches.list().map(JSON.object))])
+        router.add("GET", "/v1/switches") { request in
+            .json(["switches": JSON(try request.inLab(switches.list()).map(JSON.object))])
         }
         router.add("GET", "/v1/switches/{name}") { request in
             .json(.object(try switches.get(try request.resourceName("name", kind: "switch"))))

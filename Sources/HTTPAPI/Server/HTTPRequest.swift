@@ -36,6 +36,15 @@ public struct HTTPRequest: Sendable {
         query.first { $0.0 == name }?.1
     }
 
+    /// `views` kept to the members of the lab named by `?lab=` (all of them without it).
+    public func inLab(_ views: [JSONObject]) throws(Problem) -> [JSONObject] {
+        guard let lab = try singleQuery("lab") else { return views }
+        guard ResourceName.isValid(lab) else {
+            throw Problem(.invalidField, detail: "query parameter `lab` must be \(ResourceName.rule)", extra: ["field": "lab"])
+        }
+        return views.filter { $0["lab"]?.stringValue == lab }
+    }
+
     /// The body's media type, lowercased and without parameters (nil when no Content-Type was sent).
     public var mediaType: String? {
         header("content-type").map { $0.split(separator: ";").first.map { $0.trimmingSpaces().lowercased() } ?? "" }
