@@ -53,6 +53,9 @@ public final class Router: HTTPResponder {
             }
         }
 
+        /// How many segments are literal: the more, the more specific.
+        var literalCount: Int { segments.filter { if case .literal = $0 { true } else { false } }.count }
+
         /// The template with parameter names erased, to detect shadowing.
         var shape: String {
             segments.map { if case .literal(let text) = $0 { return text } else { return "{}" } }.joined(separator: "/")
@@ -88,8 +91,10 @@ public final class Router: HTTPResponder {
         let parts = request.path.split(separator: "/", omittingEmptySubsequences: true)
         let method = request.method == "HEAD" ? "GET" : request.method
         var allowed: [String] = []
-        for route in table {
-            guard let parameters = route.match(parts) else { continue }
+        // A path a literal segment names belongs to that route alone (/v1/labs/plan is not lab "plan").
+        let matching = table.compactMap { route in route.match(parts).map { (route, $0) } }
+        let mostLiteral = matching.map { $0.0.literalCount }.max() ?? 0
+        for (route, parameters) in matching where route.literalCount == mostLiteral {
             guard route.method == method else {
                 allowed.append(route.method)
                 continue

@@ -32,7 +32,7 @@ extension JSON {
         let buffer = Array(bytes) + [0]
         do {
             return try parse(buffer: buffer, flags: JSON_DECODE_ANY | JSON_REJECT_DUPLICATES)
-        } catch where error.message.hasPrefix("too big integer") {
+        } catch where error.message.hasPrefix("too big") && error.message.hasSuffix("integer") {
             // Still a JSON number: read every number as a real, then give back integers to those
             // that are whole and fit, so only the ones beyond 64 bits stay reals.
             return try parse(buffer: buffer, flags: JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL).wholeRealsAsIntegers()

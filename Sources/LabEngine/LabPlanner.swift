@@ -92,6 +92,19 @@ public struct LabStep: Equatable, Sendable {
     }
 }
 
+extension LabStep {
+    /// `{action, kind, name, global_name, changes: [{field, old, new}], reason?}` for lab `lab`.
+    public func json(lab: String) -> JSONObject {
+        var object: JSONObject = ["action": JSON(action.rawValue), "kind": JSON(kind.rawValue), "name": JSON(name),
+                                  "global_name": JSON(LabNames.global(lab: lab, local: name)),
+                                  "changes": JSON(changes.map { change -> JSON in
+                                      ["field": JSON(change.field), "old": change.old ?? .null, "new": change.new ?? .null]
+                                  })]
+        if let reason { object["reason"] = JSON(reason) }
+        return object
+    }
+}
+
 public enum LabPlanner {
     /// Fields that make a member what it is: changing one rebuilds the member.
     static let identityFields: [LabMember.Kind: Set<String>] = [

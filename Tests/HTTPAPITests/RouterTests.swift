@@ -37,6 +37,18 @@ func testRouter() -> Router {
         #expect(response.route == "/v1/things/{name}")
     }
 
+    @Test func aLiteralSegmentOwnsItsPath() throws {
+        var builder = RouterBuilder()
+        builder.add("GET", "/v1/labs/{name}") { request in .json(["lab": JSON(request.parameter("name"))]) }
+        builder.add("POST", "/v1/labs/plan") { _ in .json(["planned": true]) }
+        let router = builder.build(log: Log(label: "test"))
+        #expect(router.respond(to: HTTPRequest(method: "POST", path: "/v1/labs/plan")).status == 200)
+        let get = router.respond(to: HTTPRequest(method: "GET", path: "/v1/labs/plan"))
+        #expect(get.status == 405, "/v1/labs/plan is not the lab called plan")
+        #expect(get.headers.first { $0.0 == "Allow" }?.1 == "POST")
+        #expect(try JSON.parse(router.respond(to: HTTPRequest(method: "GET", path: "/v1/labs/net")).body)["lab"] == "net")
+    }
+
     @Test func unknownPathIs404Problem() throws {
         let response = router.respond(to: HTTPRequest(method: "GET", path: "/v1/nothing/here"))
         #expect(response.status == 404)

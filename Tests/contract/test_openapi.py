@@ -163,6 +163,10 @@ def walk_every_operation(spec, daemon):
     topology = {"description": "two switches and a cable", "labels": {"by": "contract"},
                 "switches": [{"name": "a", "ports": 4}, {"name": "b", "ports": 4}],
                 "cables": [{"name": "ab", "a": {"switch": "a"}, "b": {"switch": "b"}, "impairments": {"delay_ms": 1}}]}
+    planned = walk("POST", "/v1/labs/plan", body={"name": "lab1", "topology": topology})
+    assert [(st["action"], st["global_name"]) for st in planned["steps"]] == \
+        [("create", "lab1-a"), ("create", "lab1-b"), ("create", "lab1-ab")], planned
+    assert walk("GET", "/v1/labs/{name}", {"name": "lab1"}, expect=404)["code"] == "not_found", "a plan made something"
     lab = walk("POST", "/v1/labs", body={"name": "lab1", "topology": topology}, expect=201)
     assert sorted(m["global_name"] for m in lab["members"]) == ["lab1-a", "lab1-ab", "lab1-b"], lab["members"]
     member = walk("GET", "/v1/switches/{name}", {"name": "lab1-a"})

@@ -68,6 +68,15 @@ public final class LabManager: @unchecked Sendable {
         }
     }
 
+    /// What creating lab `name` from `document` would do, without doing it: the analysis and the ordered steps.
+    public func plan(name: String, document: JSON) throws -> JSONObject {
+        let analysis = LabAnalyzer.analyze(document, vocabulary: vocabulary)
+        guard analysis.errors.isEmpty else { throw ControlPlaneError.invalidTopology(problems: analysis.errors) }
+        let steps = LabPlanner.plan(from: [], to: LabMember.members(of: document))
+        return ["name": JSON(name), "steps": JSON(steps.map { JSON.object($0.json(lab: name)) }),
+                "warnings": JSON(analysis.warnings.map { JSON.object($0.json) })]
+    }
+
     public func list() -> [JSONObject] { lock.withLock { labs.keys.sorted().map { view(labs[$0]!) } } }
 
     public func get(_ name: String) throws -> JSONObject {

@@ -2,6 +2,7 @@
 // every problem (422 invalid_topology, each with its JSON pointer, and its line and column when the
 // document was YAML); members are ordinary switches, cables and stacks under their global names.
 // The body is {name, topology} as JSON, or the topology document itself as YAML with ?name=.
+// POST /v1/labs/plan answers what a create would do, and does nothing.
 import ControlPlane
 import JSON
 import YAML
@@ -17,7 +18,15 @@ public enum LabRoutes {
             let name = try reader.string("name", matching: ResourceName.isValid, ruleText: ResourceName.rule)
             let topology = try reader.object("topology")
             try reader.finish()
+            try refuseReserved(name)
             return .json(.object(try labs.create(name: name, document: .object(topology.object))), status: 201)
+        }
+        router.add("POST", "/v1/labs/plan") { request in
+            var reader = try JSONReader(try request.json())
+            let name = try reader.string("name", matching: ResourceName.isValid, ruleText: ResourceName.rule)
+            let topology = try reader.object("topology")
+            try reader.finish()
+            return .json(.object(try labs.plan(name: name, document: .object(topology.object))))
         }
         router.add("GET", "/v1/labs") { _ in .json(["labs": JSON(labs.list().map(JSON.object))]) }
         router.add("GET", "/v1/labs/{name}") { request in
@@ -29,12 +38,18 @@ public enum LabRoutes {
         }
     }
 
+    /// /v1/labs/plan is the planner's: no lab can be called plan.
+    static func refuseReserved(_ name: String) throws {
+        if name == "plan" { throw ControlPlaneError.unprocessableField(path: "name", message: "plan is reserved (POST /v1/labs/plan)") }
+    }
+
     /// A YAML topology document; its problems carry the line and column they point at.
     static func createFromYAML(_ request: HTTPRequest, _ labs: LabManager) throws -> HTTPResponse {
         guard let name = try request.singleQuery("name") else {
             throw ControlPlaneError.unprocessableField(path: "name", message: "a YAML topology names its lab with ?name=")
         }
         guard ResourceName.isValid(name) else { throw JSONFieldError(path: "name", rule: "must be \(ResourceName.rule)") }
+        try refuseReserved(name)
         let document: YAMLDocument
         do {
             document = try YAMLDocument(text: String(decoding: request.body, as: UTF8.self))
