@@ -92,22 +92,8 @@ final class VDESwitchEnd: CableEnd {
     }
 
     private func drainBacklog(_ client: VDEClient) {
-        while !backlog.isEmpty {
-            drainBatch.reset()
-            backlog.fill(drainBatch)
-            let sent: Int
-            do {
-                guard case .done(let count) = try drainBatch.send(to: client.data.fd) else { break }
-                sent = count
-            } catch {
-                // The switch's socket is gone: its ctl stream closing will plug us in again.
-                backlog.removeAll()
-                break
-            }
-            backlog.removeFirst(sent)
-            if sent < drainBatch.count { break }
-        }
-        drainBatch.reset()
+        // A failure means the switch's socket is gone: its ctl stream closing will plug us in again.
+        try? backlog.drain(to: client.data.fd, through: drainBatch)
         setWriteInterest(client, !backlog.isEmpty)
     }
 

@@ -51,10 +51,11 @@ public final class Router: HTTPResponder {
             segments = template.split(separator: "/").map { part in
                 part.hasPrefix("{") && part.hasSuffix("}") ? .parameter(String(part.dropFirst().dropLast())) : .literal(String(part))
             }
+            literalCount = segments.filter { if case .literal = $0 { true } else { false } }.count
         }
 
         /// How many segments are literal: the more, the more specific.
-        var literalCount: Int { segments.filter { if case .literal = $0 { true } else { false } }.count }
+        let literalCount: Int
 
         /// The template with parameter names erased, to detect shadowing.
         var shape: String {

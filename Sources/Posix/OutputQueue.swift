@@ -49,6 +49,28 @@ public final class OutputQueue {
         }
     }
 
+    /// Sends queued frames on `fd` through `batch`, oldest first, until the queue is empty or the
+    /// socket is full; `sent` sees each batch and how many of its frames went. When the socket
+    /// fails (the peer is gone) the queue is emptied and the error thrown.
+    public func drain(to fd: Int32, through batch: SendBatch, sent: (SendBatch, Int) -> Void = { _, _ in }) throws {
+        defer { batch.reset() }
+        while !isEmpty {
+            batch.reset()
+            fill(batch)
+            let count: Int
+            do {
+                guard case .done(let done) = try batch.send(to: fd) else { return }
+                count = done
+            } catch {
+                removeAll()
+                throw error
+            }
+            sent(batch, count)
+            removeFirst(count)
+            if count < batch.count { return }
+        }
+    }
+
     /// Frees the oldest `n` frames (they were sent).
     public func removeFirst(_ n: Int) {
         for _ in 0..<min(n, count) {

@@ -251,23 +251,13 @@ public final class SwitchWorker {
     /// Sends queued frames now that the client's socket has room.
     func drainBacklog(_ endpoint: Endpoint) {
         let counts = isPrimary(endpoint)
-        while !endpoint.backlog.isEmpty {
-            drainBatch.reset()
-            endpoint.backlog.fill(drainBatch)
-            let sent: Int
-            do {
-                guard case .done(let count) = try drainBatch.send(to: endpoint.data.fd) else { break }
-                sent = count
-            } catch {
-                stats.dataSocketErrors += 1
-                endpoint.backlog.removeAll()
-                break
+        do {
+            try endpoint.backlog.drain(to: endpoint.data.fd, through: drainBatch) { batch, sent in
+                if counts { recordSent(batch, sent, port: endpoint.port) }
             }
-            if counts { recordSent(drainBatch, sent, port: endpoint.port) }
-            endpoint.backlog.removeFirst(sent)
-            if sent < drainBatch.count { break }
+        } catch {
+            stats.dataSocketErrors += 1
         }
-        drainBatch.reset()
         setWriteInterest(endpoint, !endpoint.backlog.isEmpty)
     }
 

@@ -88,6 +88,8 @@ public final class CableManager: @unchecked Sendable {
         })
     }
 
+    public var names: [String] { lock.withLock { cables.keys.sorted() } }
+
     public func list() -> [JSONObject] {
         lock.withLock { cables.keys.sorted().map { cables[$0]! } }.map { view($0) }
     }

@@ -42,14 +42,11 @@ public final class LabManager: @unchecked Sendable {
         LabMember.members(of: spec.document).map { ($0.kind, LabNames.global(lab: spec.name, local: $0.name)) }
     }
 
-    public var names: [String] { lock.withLock { labs.keys.sorted() } }
-
     /// Analyzes `document`, refuses it with every problem if it has any, then builds the lab.
     public func create(name: String, document: JSON) throws -> JSONObject {
         try lock.withLock {
             guard labs[name] == nil else { throw ControlPlaneError.nameTaken(kind: "lab", name: name) }
-            let analysis = LabAnalyzer.analyze(document, vocabulary: vocabulary)
-            guard analysis.errors.isEmpty else { throw ControlPlaneError.invalidTopology(problems: analysis.errors) }
+            let analysis = try analyzed(document)
             let members = LabMember.members(of: document)
             try checkGlobalNames(members, lab: name)
             var spec = LabSpec(name: name, document: document)
@@ -70,11 +67,17 @@ public final class LabManager: @unchecked Sendable {
 
     /// What creating lab `name` from `document` would do, without doing it: the analysis and the ordered steps.
     public func plan(name: String, document: JSON) throws -> JSONObject {
-        let analysis = LabAnalyzer.analyze(document, vocabulary: vocabulary)
-        guard analysis.errors.isEmpty else { throw ControlPlaneError.invalidTopology(problems: analysis.errors) }
+        let analysis = try analyzed(document)
         let steps = LabPlanner.plan(from: [], to: LabMember.members(of: document))
         return ["name": JSON(name), "steps": JSON(steps.map { JSON.object($0.json(lab: name)) }),
                 "warnings": JSON(analysis.warnings.map { JSON.object($0.json) })]
+    }
+
+    /// The document's analysis; a document with any error is refused with all of them.
+    private func analyzed(_ document: JSON) throws -> LabAnalysis {
+        let analysis = LabAnalyzer.analyze(document, vocabulary: vocabulary)
+        guard analysis.errors.isEmpty else { throw ControlPlaneError.invalidTopology(problems: analysis.errors) }
+        return analysis
     }
 
     public func list() -> [JSONObject] { lock.withLock { labs.keys.sorted().map { view(labs[$0]!) } } }
@@ -105,15 +108,10 @@ public final class LabManager: @unchecked Sendable {
 
     /// A member whose global name is taken by something outside this lab would be silently adopted: refuse.
     private func checkGlobalNames(_ members: [LabMember], lab: String) throws {
+        let existing: [LabMember.Kind: Set<String>] = [.switch: Set(switches.names), .cable: Set(cables.names), .stack: Set(stacks.names)]
         for member in members {
             let global = LabNames.global(lab: lab, local: member.name)
-            let taken: Bool
-            switch member.kind {
-            case .switch: taken = switches.names.contains(global)
-            case .cable: taken = cables.list().contains { $0["name"]?.stringValue == global }
-            case .stack: taken = stacks.list().contains { $0["name"]?.stringValue == global }
-            }
-            if taken { throw ControlPlaneError.nameTaken(kind: member.kind.rawValue, name: global) }
+            if existing[member.kind]?.contains(global) == true { throw ControlPlaneError.nameTaken(kind: member.kind.rawValue, name: global) }
         }
     }
 

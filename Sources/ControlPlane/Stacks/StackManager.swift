@@ -295,10 +295,9 @@ public final class StackManager: @unchecked Sendable {
         }
     }
 
-    public func list() -> [JSONObject] {
-        let names = lock.withLock { stacks.keys.sorted() }
-        return names.compactMap { try? get($0) }
-    }
+    public var names: [String] { lock.withLock { stacks.keys.sorted() } }
+
+    public func list() -> [JSONObject] { names.compactMap { try? get($0) } }
 
     public func get(_ name: String) throws -> JSONObject {
         let (spec, lifecycles, clients) = try lock.withLock { () throws -> (StackSpec, [WorkerLifecycle], [WorkerClient]) in

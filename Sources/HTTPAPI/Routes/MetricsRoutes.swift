@@ -56,7 +56,7 @@ public enum MetricsRoutes {
         ]
         func add(_ family: String, _ labels: String, _ value: String) {
             guard let index = families.firstIndex(where: { $0.name == family }) else { return }
-            families[index].samples.append("\(family){\(labels)} \(value)")
+            families[index].samples.append(labels.isEmpty ? "\(family) \(value)" : "\(family){\(labels)} \(value)")
         }
         for name in switches.names {
             let label = "switch=\"\(escape(name))\""
@@ -101,9 +101,7 @@ public enum MetricsRoutes {
         for (status, count) in http.snapshot.sorted(by: { $0.key < $1.key }) {
             add("vsquare_http_requests_total", "code=\"\(status)\"", String(count))
         }
-        if let index = families.firstIndex(where: { $0.name == "vsquare_http_requests_in_flight" }) {
-            families[index].samples.append("vsquare_http_requests_in_flight \(http.inFlight)")
-        }
+        add("vsquare_http_requests_in_flight", "", String(http.inFlight))
         var text = ""
         for family in families {
             text += "# HELP \(family.name) \(family.help)\n# TYPE \(family.name) \(family.type)\n"
