@@ -58,6 +58,6 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "ControlPlaneTests", dependencies: ["ControlPlane", "VSquareTesting"], swiftSettings: strict),
         .testTarget(name: "HTTPAPITests", dependencies: ["HTTPAPI", "VSquareTesting", "JSON", "Log"], swiftSettings: strict),
-        .testTarget(name: "VSquaredTests", dependencies: ["vsquared", "VSquareTesting", "JSON", "Posix", "YAML"], swiftSettings: strict),
+        .testTarget(name: "VSquaredTests", dependencies: ["vsquared", "VSquareTesting", "JSON", "Posix", "VDEWire", "YAML"], swiftSettings: strict),
     ]
 )

@@ -1,5 +1,6 @@
 // ControlPlaneError: what a manager refuses, with the stable code clients see. HTTPAPI/Problem.swift
 // maps each case to its HTTP status; nothing else decides that.
+import JSON
 import LabEngine
 import Posix
 
@@ -21,6 +22,10 @@ public enum ControlPlaneError: Error, Equatable, Sendable, CustomStringConvertib
     case unprocessableField(path: String, message: String)
     /// A topology document with problems, every one of them (422 `invalid_topology`).
     case invalidTopology(problems: [LabProblem])
+    /// The caller's If-Match names a generation the lab has moved on from (412 `generation_mismatch`).
+    case staleGeneration(current: Int)
+    /// A step of a lab's apply failed; the lab was put back to `generation` (422 `apply_failed`).
+    case applyFailed(failures: [JSON], generation: Int)
 
     public var code: String {
         switch self {
@@ -31,6 +36,8 @@ public enum ControlPlaneError: Error, Equatable, Sendable, CustomStringConvertib
         case .invalidField: return "invalid_field"
         case .unprocessableField: return "unprocessable"
         case .invalidTopology: return "invalid_topology"
+        case .staleGeneration: return "generation_mismatch"
+        case .applyFailed: return "apply_failed"
         }
     }
 
@@ -43,6 +50,11 @@ public enum ControlPlaneError: Error, Equatable, Sendable, CustomStringConvertib
         case .invalidField(_, let message), .unprocessableField(_, let message): return message
         case .invalidTopology(let problems):
             return "the topology has \(problems.count) problem\(problems.count == 1 ? "" : "s"): " + problems.prefix(3).map(\.description).joined(separator: "; ")
+        case .staleGeneration(let current):
+            return "the lab is at generation \(current), not the one If-Match names; GET it again and redo the change"
+        case .applyFailed(let failures, let generation):
+            return "the new document could not be applied (\(failures.compactMap { $0["member"]?.stringValue }.joined(separator: ", ")) failed); "
+                + "the lab is back at generation \(generation)"
         }
     }
 }

@@ -19,6 +19,9 @@ public enum ErrorCode: String, CaseIterable, Sendable {
     case unprocessable = "unprocessable"
     case pathTooLong = "path_too_long"
     case invalidTopology = "invalid_topology"
+    case applyFailed = "apply_failed"
+    case labMember = "lab_member"
+    case generationMismatch = "generation_mismatch"
     case workerUnavailable = "worker_unavailable"
     case internalError = "internal"
 }

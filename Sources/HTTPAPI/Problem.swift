@@ -27,8 +27,9 @@ public struct Problem: Error, Sendable {
         case .unsupportedMediaType: return 415
         case .malformedJSON, .malformedYAML, .invalidField: return 400
         case .unauthorized: return 401
-        case .nameTaken, .vlanInUse, .vlanExists, .switchInUse, .conflict: return 409
-        case .unprocessable, .pathTooLong, .invalidTopology: return 422
+        case .nameTaken, .vlanInUse, .vlanExists, .switchInUse, .conflict, .labMember: return 409
+        case .generationMismatch: return 412
+        case .unprocessable, .pathTooLong, .invalidTopology, .applyFailed: return 422
         case .workerUnavailable: return 503
         case .internalError: return 500
         }
@@ -52,6 +53,9 @@ public struct Problem: Error, Sendable {
         case .unprocessable: return "Unprocessable"
         case .pathTooLong: return "Path too long"
         case .invalidTopology: return "Invalid topology"
+        case .applyFailed: return "Apply failed"
+        case .labMember: return "Member of a lab"
+        case .generationMismatch: return "Generation mismatch"
         case .workerUnavailable: return "Worker unavailable"
         case .internalError: return "Internal error"
         }
@@ -72,6 +76,11 @@ public struct Problem: Error, Sendable {
                 return Problem(.unprocessable, detail: message, extra: ["field": JSON(path)])
             case .invalidTopology(let problems):
                 return Problem(.invalidTopology, detail: error.description, extra: ["problems": JSON(problems.map { JSON.object($0.json) })])
+            case .applyFailed(let failures, let generation):
+                return Problem(.applyFailed, detail: error.description, extra: ["failures": JSON(failures), "generation": JSON(generation)])
+            case .staleGeneration(let current):
+                return Problem(.generationMismatch, detail: error.description, extra: ["generation": JSON(current)],
+                               headers: [("ETag", "\"\(current)\"")])
             case .conflict(let code, _):
                 return Problem(ErrorCode(rawValue: code) ?? .conflict, detail: error.description)
             case .unprocessable(let code, _):

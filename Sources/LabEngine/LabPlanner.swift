@@ -164,3 +164,38 @@ public enum LabPlanner {
         return changes
     }
 }
+
+extension LabPlanner {
+    /// What exists after the steps of `plan` (from `current` to `desired`) numbered in `attempted`
+    /// ran, some of them perhaps only part-way: a member whose step was attempted counts as the
+    /// desired one (or as gone, for a deletion), so that planning from here back to `current`
+    /// undoes every attempted step and nothing else (each noun tolerates undoing what never happened).
+    public static func members(after plan: [LabStep], attempted: Set<Int>, from current: [LabMember], to desired: [LabMember]) -> [LabMember] {
+        func key(_ kind: LabMember.Kind, _ name: String) -> String { "\(kind.rawValue) \(name)" }
+        let wanted = Dictionary(desired.map { (key($0.kind, $0.name), $0) }, uniquingKeysWith: { first, _ in first })
+        var result = current
+        for index in attempted.sorted() where plan.indices.contains(index) {
+            let step = plan[index]
+            let position = result.firstIndex { $0.kind == step.kind && $0.name == step.name }
+            switch step.action {
+            case .delete:
+                if let position { result.remove(at: position) }
+            case .create, .change, .rebuild:
+                guard let member = wanted[key(step.kind, step.name)] else { continue }
+                if let position { result[position] = member } else { result.append(member) }
+            }
+        }
+        return result
+    }
+}
+
+extension LabMember {
+    /// A document declaring exactly `members` (and nothing of the lab's own): what a journal keeps.
+    public static func document(of members: [LabMember]) -> JSON {
+        var document = JSONObject()
+        for kind in Kind.allCases {
+            document[kind.listName] = JSON(members.filter { $0.kind == kind }.map { JSON.object($0.body) })
+        }
+        return .object(document)
+    }
+}

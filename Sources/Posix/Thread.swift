@@ -19,6 +19,23 @@ public final class Thread: @unchecked Sendable {
     }
 
     public func join() { pthread_join(handle, nil) }
+
+    /// Runs `body(0..<count)` on up to `width` threads at once and returns when every call has.
+    public static func concurrently(_ count: Int, width: Int, _ body: @escaping @Sendable (Int) -> Void) {
+        guard count > 1, width > 1 else { return (0..<count).forEach(body) }
+        let next = WorkCursor()
+        let threads = (0..<min(width, count)).map { _ in
+            Thread {
+                while case let index = next.value.add(1, ordering: .relaxed).oldValue, index < count { body(index) }
+            }
+        }
+        threads.forEach { $0.join() }
+    }
+}
+
+/// The next index `concurrently` hands out.
+private final class WorkCursor: Sendable {
+    let value = Atomic<Int>(0)
 }
 
 /// A boolean that one thread sets and another reads.

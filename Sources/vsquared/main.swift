@@ -90,6 +90,8 @@ do {
     log.error("cannot load the labs", [("error", String(describing: error))])
     exit(1)
 }
+// An apply an earlier vsquared left half done is finished (or undone) before requests come in.
+labs.start()
 
 let daemon = DaemonInfo(store: store, scope: scope)
 let httpMetrics = HTTPMetrics()

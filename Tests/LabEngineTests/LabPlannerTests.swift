@@ -83,4 +83,30 @@ import Testing
         let steps = LabPlanner.plan(from: LabMember.members(of: base), to: LabMember.members(of: next))
         #expect(steps == [LabStep(.change, .cable, "c2", changes: [FieldChange(field: "impairments", old: ["delay_ms": 5], new: nil)])])
     }
+
+    /// A PUT that failed part-way is undone by planning from what its attempted steps left back to the old document.
+    @Test func undoingAPartOfAPlanTouchesOnlyWhatItsAttemptedStepsTouched() {
+        let next = edited { document in
+            var cables = document["cables"]!.arrayValue!
+            cables[1] = ["name": "c2", "a": ["switch": "s2"], "b": ["switch": "s3"], "impairments": ["delay_ms": 40]]
+            cables.append(["name": "c3", "a": ["switch": "s1"], "b": ["switch": "s3"]])
+            document["cables"] = .array(cables)
+            document["stacks"] = .array([document["stacks"]!.arrayValue![0]])
+        }
+        let old = LabMember.members(of: base), new = LabMember.members(of: next)
+        let steps = LabPlanner.plan(from: old, to: new)
+        #expect(steps.map { "\($0.action.rawValue) \($0.name)" } == ["delete h2", "change c2", "create c3"])
+        // h2 went and c2's delay changed; c3's create failed (perhaps half-made): all three are undone.
+        let after = LabPlanner.members(after: steps, attempted: [0, 1, 2], from: old, to: new)
+        #expect(plan(LabMember.document(of: after), base) == ["delete cable c3", "change cable c2 [impairments]", "create stack h2"])
+        // Only the deletion ran: only it is undone.
+        let early = LabPlanner.members(after: steps, attempted: [0], from: old, to: new)
+        #expect(plan(LabMember.document(of: early), base) == ["create stack h2"])
+        #expect(LabPlanner.members(after: steps, attempted: [], from: old, to: new) == old)
+    }
+
+    @Test func aDocumentOfMembersDeclaresExactlyThem() {
+        let members = LabMember.members(of: base)
+        #expect(LabMember.members(of: LabMember.document(of: members)) == members)
+    }
 }

@@ -38,11 +38,12 @@ def resolve(spec, schema):
     return schema
 
 
-def fetch(url, method="GET", body=None, stream=False, yaml_text=None):
+def fetch(url, method="GET", body=None, stream=False, yaml_text=None, headers=None):
     """(status, headers, body bytes); an event stream is read only up to its first event."""
     data = yaml_text.encode() if yaml_text is not None else None if body is None else json.dumps(body).encode()
     content_type = "application/yaml" if yaml_text is not None else "application/json"
-    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": content_type} if data is not None else {})
+    sent = {**({"Content-Type": content_type} if data is not None else {}), **(headers or {})}
+    request = urllib.request.Request(url, data=data, method=method, headers=sent)
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             if stream:
@@ -60,12 +61,12 @@ class Walk:
         self.base = base
         self.covered = set()
 
-    def __call__(self, method, template, parameters=None, body=None, query="", expect=None, yaml_text=None):
+    def __call__(self, method, template, parameters=None, body=None, query="", expect=None, yaml_text=None, headers=None):
         parameters = parameters or {}
         path = template.format(**{k: urllib.parse.quote(str(v), safe="") for k, v in parameters.items()})
         operation = self.spec["paths"][template][method.lower()]
         stream = "text/event-stream" in str(operation["responses"].get("200", {}).get("content", {}))
-        status, headers, raw = fetch(self.base + path + query, method, body, stream, yaml_text)
+        status, headers, raw = fetch(self.base + path + query, method, body, stream, yaml_text, headers)
         what = f"{method} {path}{query}"
         responses = operation["responses"]
         assert str(status) in responses, f"{what} answered {status}, which the spec does not list: {raw[:300]!r}"
@@ -187,6 +188,17 @@ def walk_every_operation(spec, daemon):
     assert {"pointer": "/cables/0/b/switch", "code": "unknown_switch", "line": 6, "column": 17} \
         in [{k: p[k] for k in ("pointer", "code", "line", "column")} for p in located["problems"]], located["problems"]
     walk("DELETE", "/v1/labs/{name}", {"name": "lab3"}, expect=204)
+    grown = {**topology, "switches": topology["switches"] + [{"name": "c"}]}
+    dry = walk("PUT", "/v1/labs/{name}", {"name": "lab1"}, query="?dry_run=true", body={"topology": grown})
+    assert [(s["action"], s["global_name"]) for s in dry["steps"]] == [("create", "lab1-c")], dry
+    applied = walk("PUT", "/v1/labs/{name}", {"name": "lab1"}, body={"topology": grown})
+    assert applied["generation"] == 2 and applied["last_apply"]["outcome"] == "applied", applied
+    walk("PUT", "/v1/labs/{name}", {"name": "lab1"}, body={"topology": topology}, headers={"If-Match": '"1"'}, expect=412)
+    walk("PUT", "/v1/labs/{name}", {"name": "lab1"}, body={"topology": topology}, headers={"If-Match": "1"}, expect=412)
+    walk("PUT", "/v1/labs/{name}", {"name": "lab1"}, body={"topology": topology}, headers={"If-Match": '"2"'})
+    assert walk("PATCH", "/v1/switches/{name}", {"name": "lab1-a"}, body={"hub": True}, expect=409)["code"] == "lab_member"
+    reset = walk("POST", "/v1/labs/{name}/reset", {"name": "lab1"}, query="?members=a")
+    assert reset["reset"]["members"] == ["a"] and reset["state"] == "ready", reset
     assert "lab1" in [item["name"] for item in walk("GET", "/v1/labs")["labs"]]
     assert walk("GET", "/v1/labs/{name}", {"name": "lab1"})["topology"] == topology
 

@@ -90,6 +90,18 @@ public final class CableManager: @unchecked Sendable {
 
     public var names: [String] { lock.withLock { cables.keys.sorted() } }
 
+    /// `running` once the worker serves and its local ends are plugged in (a remote peer may come
+    /// later; a declared cut is as ready as it gets); otherwise what it is doing (nil: no such cable).
+    func readiness(_ name: String) -> String? {
+        guard let (state, client, remote) = lock.withLock({ () -> (WorkerLifecycle.State, WorkerClient, Bool)? in
+            cables[name].map { ($0.worker.lifecycle.state, $0.worker.client, $0.spec.b.remote != nil) }
+        }) else { return nil }
+        guard state == .running else { return state.rawValue }
+        if remote { return "running" }
+        let observed = (try? client.call("status"))?["state"]?.stringValue ?? "unresponsive"
+        return ["up", "cut"].contains(observed) ? "running" : observed
+    }
+
     public func list() -> [JSONObject] {
         lock.withLock { cables.keys.sorted().map { cables[$0]! } }.map { view($0) }
     }

@@ -12,6 +12,7 @@ extension CableSpec {
         let name = try reader.string("name", matching: ResourceName.isValid, ruleText: ResourceName.rule)
         var spec = CableSpec(name: name, a: try CableSpec.end(&reader, "a"), b: try CableSpec.end(&reader, "b"))
         spec.description = try reader.string("description", default: "")
+        spec.cut = try reader.bool("cut", default: false)
         if let seed = reader.value("seed") {
             guard let number = seed.integerValue.flatMap(UInt64.init(exactly:)) ?? seed.stringValue.flatMap({ $0.utf8.count <= 19 ? UInt64($0) : nil }) else {
                 throw JSONFieldError(path: "seed", rule: "must be a non-negative integer, or one of up to 19 digits as a string")

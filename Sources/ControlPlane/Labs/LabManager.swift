@@ -1,34 +1,37 @@
 // LabManager: carries out what LabEngine decides. A lab is made from a topology document: the
 // analyzer refuses a document with problems before anything exists; the planner's steps are then
-// done through the ordinary nouns (switches, cables, stacks), each member under its global name.
-// A member that fails to come up is named in the lab's view; the others still come up.
+// done by the LabBuilder through the ordinary nouns, each member under its global name. Every
+// apply (a first build, a PUT, a reset) is journaled in the store first, so a vsquared that dies
+// part-way finishes it on start-up; a PUT whose step fails is undone back to the last generation.
+import Glibc
 import JSON
 import LabEngine
 import Log
 import Posix
+import Synchronization
 
 public final class LabManager: @unchecked Sendable {
     let store: Store
-    let switches: SwitchManager
-    let cables: CableManager
-    let stacks: StackManager
     let events: EventBus
     let log = Log(label: "vsquared.labs")
     let vocabulary = NounVocabulary()
+    let builder: LabBuilder
     /// Shared with the three nouns, whose views show it.
     public let membership = LabMembership()
-    /// Serializes lab operations: one apply or delete at a time.
+    /// One apply, reset or delete at a time; reads never wait for it.
+    let operations = Lock()
+    /// `labs` and `activity`, held briefly.
     let lock = Lock()
     var labs: [String: LabSpec] = [:]
-    /// The last apply's failures by lab, as `{member, message}`.
-    var failures: [String: [JSONObject]] = [:]
+    /// What a lab is doing now (`applying`, `deleting`), if anything.
+    var activity: [String: String] = [:]
+    /// How long a lab may take to have every worker running after its steps are done.
+    static let readySeconds = 20.0
 
     public init(store: Store, switches: SwitchManager, cables: CableManager, stacks: StackManager, events: EventBus) throws {
         self.store = store
-        self.switches = switches
-        self.cables = cables
-        self.stacks = stacks
         self.events = events
+        builder = LabBuilder(switches: switches, cables: cables, stacks: stacks, log: log)
         for spec in try store.loadLabs() {
             labs[spec.name] = spec
             membership.set(LabManager.globalNames(spec), lab: spec.name)
@@ -38,29 +41,66 @@ public final class LabManager: @unchecked Sendable {
         stacks.membership = membership
     }
 
-    static func globalNames(_ spec: LabSpec) -> [(kind: LabMember.Kind, name: String)] {
-        LabMember.members(of: spec.document).map { ($0.kind, LabNames.global(lab: spec.name, local: $0.name)) }
+    /// Finishes every apply an earlier vsquared did not (call once the nouns have started).
+    public func start() {
+        operations.withLock {
+            for spec in lock.withLock({ labs.values.filter { $0.applying != nil } }) {
+                log.warning("finishing an interrupted apply", [("lab", spec.name), ("generation", String(spec.generation))])
+                run(spec.name, resumed: true)
+            }
+        }
     }
+
+    /// Global names of what the lab's document (and an apply under way) declares.
+    static func globalNames(_ spec: LabSpec) -> [(kind: LabMember.Kind, name: String)] {
+        let members = LabMember.members(of: spec.document) + LabMember.members(of: spec.applying?.from ?? .null)
+        return members.map { ($0.kind, LabNames.global(lab: spec.name, local: $0.name)) }
+    }
+
+    // MARK: the resource
 
     /// Analyzes `document`, refuses it with every problem if it has any, then builds the lab.
     public func create(name: String, document: JSON) throws -> JSONObject {
-        try lock.withLock {
-            guard labs[name] == nil else { throw ControlPlaneError.nameTaken(kind: "lab", name: name) }
+        try operations.withLock {
+            guard lock.withLock({ labs[name] == nil }) else { throw ControlPlaneError.nameTaken(kind: "lab", name: name) }
             let analysis = try analyzed(document)
-            let members = LabMember.members(of: document)
-            try checkGlobalNames(members, lab: name)
+            try checkGlobalNames(LabMember.members(of: document), lab: name)
             var spec = LabSpec(name: name, document: document)
             spec.createdAt = Clock.rfc3339(Clock.wallSeconds())
-            try store.saveLab(spec)
-            labs[name] = spec
-            membership.set(LabManager.globalNames(spec), lab: name)
-            events.publish("lab.applying", ["lab": JSON(name), "done": 0, "total": JSON(members.count)])
-            failures[name] = apply(LabPlanner.plan(from: [], to: members), members: members, lab: name)
-            let failed = failures[name] ?? []
-            events.publish(failed.isEmpty ? "lab.ready" : "lab.degraded",
-                           ["lab": JSON(name), "failed": JSON(failed.compactMap { $0["member"] })])
-            var reply = view(spec)
-            reply["warnings"] = JSON(analysis.warnings.map { JSON.object($0.json) })
+            spec.applying = LabApply(from: [:], fromGeneration: 0, undoesOnFailure: false, purpose: "applied")
+            try save(spec)
+            run(name, resumed: false)
+            return with(warnings: analysis, try get(name))
+        }
+    }
+
+    /// Applies a new document: only what differs is touched. `ifMatch` is the generation the caller
+    /// last saw (412 if the lab moved on); `dryRun` answers the plan and does nothing.
+    public func update(name: String, document: JSON, ifMatch: Int?, dryRun: Bool) throws -> JSONObject {
+        try operations.withLock {
+            guard var spec = lock.withLock({ labs[name] }) else { throw ControlPlaneError.notFound(kind: "lab", name: name) }
+            if let ifMatch, ifMatch != spec.generation { throw ControlPlaneError.staleGeneration(current: spec.generation) }
+            let analysis = try analyzed(document)
+            let current = LabMember.members(of: spec.document), desired = LabMember.members(of: document)
+            let steps = LabPlanner.plan(from: current, to: desired)
+            let known = Set(current.map { "\($0.kind.rawValue) \($0.name)" })
+            try checkGlobalNames(desired.filter { !known.contains("\($0.kind.rawValue) \($0.name)") }, lab: name)
+            if dryRun {
+                return with(warnings: analysis, ["name": JSON(name), "generation": JSON(spec.generation),
+                                                 "steps": JSON(steps.map { JSON.object($0.json(lab: name)) })])
+            }
+            guard document != spec.document else { return with(warnings: analysis, try get(name)) }
+            spec.applying = LabApply(from: spec.document, fromGeneration: spec.generation, undoesOnFailure: true, purpose: "applied")
+            spec.document = document
+            spec.generation += 1
+            try save(spec)
+            run(name, resumed: false)
+            guard let after = lock.withLock({ labs[name] }) else { throw ControlPlaneError.notFound(kind: "lab", name: name) }
+            if after.lastApply["outcome"] == "rolled_back" {
+                throw ControlPlaneError.applyFailed(failures: after.lastApply["failures"]?.arrayValue ?? [], generation: after.generation)
+            }
+            var reply = with(warnings: analysis, try get(name))
+            reply["steps"] = JSON(steps.map { JSON.object($0.json(lab: name)) })
             return reply
         }
     }
@@ -69,8 +109,169 @@ public final class LabManager: @unchecked Sendable {
     public func plan(name: String, document: JSON) throws -> JSONObject {
         let analysis = try analyzed(document)
         let steps = LabPlanner.plan(from: [], to: LabMember.members(of: document))
-        return ["name": JSON(name), "steps": JSON(steps.map { JSON.object($0.json(lab: name)) }),
-                "warnings": JSON(analysis.warnings.map { JSON.object($0.json) })]
+        return with(warnings: analysis, ["name": JSON(name), "steps": JSON(steps.map { JSON.object($0.json(lab: name)) })])
+    }
+
+    /// Puts `only` (every member when nil) back as the document says: stacks made again from
+    /// nothing (startup commands run again), switches' MAC tables flushed, counters zeroed,
+    /// impairments and cuts as declared, members deleted by force made again.
+    public func reset(name: String, only: [String]?) throws -> JSONObject {
+        try operations.withLock {
+            guard var spec = lock.withLock({ labs[name] }) else { throw ControlPlaneError.notFound(kind: "lab", name: name) }
+            let started = Clock.monotonicNanoseconds()
+            let members = LabMember.members(of: spec.document)
+            if let only, let unknown = only.first(where: { wanted in !members.contains { $0.name == wanted } }) {
+                throw ControlPlaneError.unprocessableField(path: "members", message: "lab \(name) has no member named \(unknown)")
+            }
+            let chosen = members.filter { only?.contains($0.name) ?? true }
+            events.publish("lab.resetting", ["lab": JSON(name), "members": JSON(chosen.map { JSON($0.name) })])
+            // Switches and cables in place (their clients stay plugged in), then stacks from nothing.
+            let kept = chosen.filter { $0.kind != .stack && builder.exists($0.kind, LabNames.global(lab: name, local: $0.name)) }
+            let failures = Mutex<[JSON]>([])
+            Thread.concurrently(kept.count, width: LabBuilder.width) { [builder] index in
+                do { try builder.reset(kept[index], lab: name) } catch {
+                    failures.withLock { $0.append(["member": JSON(kept[index].name), "kind": JSON(kept[index].kind.rawValue),
+                                                   "message": JSON(String(describing: error))]) }
+                }
+            }
+            let remade = Set(chosen.filter { !kept.contains($0) }.map { "\($0.kind.rawValue) \($0.name)" })
+            let from = members.filter { !remade.contains("\($0.kind.rawValue) \($0.name)") }
+            spec.applying = LabApply(from: LabMember.document(of: from), fromGeneration: spec.generation, undoesOnFailure: false,
+                                     purpose: "reset")
+            try save(spec)
+            builder.carryOut(LabPlanner.plan(from: members, to: from), target: from, lab: name) { _, _ in }
+            run(name, resumed: false, extraFailures: failures.withLock { $0 })
+            var reply = try get(name)
+            reply["reset"] = ["members": JSON(chosen.map { JSON($0.name) }),
+                              "duration_ms": JSON(Int((Clock.monotonicNanoseconds() - started) / 1_000_000))]
+            return reply
+        }
+    }
+
+    public func list() -> [JSONObject] { lock.withLock { labs.keys.sorted() }.compactMap { try? get($0) } }
+
+    public func get(_ name: String) throws -> JSONObject {
+        guard let (spec, activity) = lock.withLock({ labs[name].map { ($0, activity[name]) } }) else {
+            throw ControlPlaneError.notFound(kind: "lab", name: name)
+        }
+        return view(spec, activity: activity)
+    }
+
+    /// The lab's generation (its ETag).
+    public func generation(_ name: String) throws -> Int {
+        guard let generation = lock.withLock({ labs[name]?.generation }) else { throw ControlPlaneError.notFound(kind: "lab", name: name) }
+        return generation
+    }
+
+    /// Deletes every member (stacks and cables, then switches), then the lab.
+    public func delete(_ name: String) throws {
+        try operations.withLock {
+            guard let spec = lock.withLock({ labs[name] }) else { throw ControlPlaneError.notFound(kind: "lab", name: name) }
+            lock.withLock { activity[name] = "deleting" }
+            events.publish("lab.deleting", ["lab": JSON(name)])
+            let members = LabMember.members(of: spec.document) + LabMember.members(of: spec.applying?.from ?? .null)
+            builder.carryOut(LabPlanner.plan(from: members, to: []), target: [], lab: name) { _, _ in }
+            try store.deleteLab(name)
+            membership.set(LabManager.globalNames(spec), lab: nil)
+            lock.withLock {
+                labs[name] = nil
+                activity[name] = nil
+            }
+            events.publish("lab.deleted", ["lab": JSON(name)])
+        }
+    }
+
+    // MARK: carrying out an apply
+
+    /// Carries out the lab's journaled apply (`applying.from` → `document`), then waits for every
+    /// member to run. A failed step of an apply that undoes itself plans the way back to `from`
+    /// and carries that out too. Records the outcome and clears the journal.
+    private func run(_ name: String, resumed: Bool, extraFailures: [JSON] = []) {
+        guard var spec = lock.withLock({ labs[name] }), let journal = spec.applying else { return }
+        lock.withLock { activity[name] = "applying" }
+        defer { lock.withLock { activity[name] = nil } }
+        let current = LabMember.members(of: journal.from), desired = LabMember.members(of: spec.document)
+        let steps = LabPlanner.plan(from: current, to: desired)
+        let progress = Mutex<(journal: LabApply, failed: [Int: String])>((journal, [:]))
+        let generation = spec.generation
+        events.publish("lab.applying", ["lab": JSON(name), "generation": JSON(spec.generation), "done": JSON(journal.done.count),
+                                        "total": JSON(steps.count)])
+        builder.carryOut(steps, target: desired, lab: name, skip: journal.done) { [self] index, error in
+            let (snapshot, count) = progress.withLock { state -> (LabApply, Int) in
+                if let error { state.failed[index] = error } else { state.journal.done.insert(index) }
+                return (state.journal, state.journal.done.count + state.failed.count)
+            }
+            if error == nil { try? saveJournal(name, snapshot) }
+            events.publish("lab.applying", ["lab": JSON(name), "generation": JSON(generation), "done": JSON(count),
+                                            "total": JSON(steps.count)])
+        }
+        let (finalJournal, failed) = progress.withLock { ($0.journal, $0.failed) }
+        var failures = failed.sorted { $0.key < $1.key }.map { index, message -> JSON in
+            ["member": JSON(steps[index].name), "kind": JSON(steps[index].kind.rawValue), "message": JSON(message)]
+        } + extraFailures
+        var outcome = resumed ? "\(journal.purpose)_after_restart" : journal.purpose
+        if !failed.isEmpty && journal.undoesOnFailure {
+            // Back to the last good generation: from what the attempted steps left, to `from`.
+            let attempted = finalJournal.done.union(failed.keys)
+            let left = LabPlanner.members(after: steps, attempted: attempted, from: current, to: desired)
+            spec.document = journal.from
+            spec.generation = journal.fromGeneration
+            spec.applying = LabApply(from: LabMember.document(of: left), fromGeneration: journal.fromGeneration,
+                                     undoesOnFailure: false, purpose: "rolled_back")
+            try? save(spec)
+            events.publish("lab.rolling_back", ["lab": JSON(name), "generation": JSON(spec.generation), "failures": JSON(failures)])
+            run(name, resumed: false)
+            guard var undone = lock.withLock({ labs[name] }) else { return }
+            outcome = resumed ? "rolled_back_after_restart" : "rolled_back"
+            undone.lastApply = ["generation": JSON(undone.generation), "outcome": JSON(outcome), "failures": JSON(failures),
+                                "at": JSON(Clock.rfc3339(Clock.wallSeconds()))]
+            try? save(undone)
+            return
+        }
+        failures += awaitRunning(spec)
+        spec.applying = nil
+        spec.failures = failures
+        spec.lastApply = ["generation": JSON(spec.generation), "outcome": JSON(outcome), "failures": JSON(failures),
+                          "at": JSON(Clock.rfc3339(Clock.wallSeconds()))]
+        do { try save(spec) } catch { log.error("could not store the lab", [("lab", name), ("error", String(describing: error))]) }
+        // Members the document no longer declares are no longer the lab's.
+        membership.set(LabMember.members(of: journal.from).map { ($0.kind, LabNames.global(lab: name, local: $0.name)) }, lab: nil)
+        membership.set(LabManager.globalNames(spec), lab: name)
+        if failures.isEmpty {
+            events.publish("lab.ready", ["lab": JSON(name), "generation": JSON(spec.generation)])
+        } else {
+            events.publish("lab.degraded", ["lab": JSON(name), "generation": JSON(spec.generation),
+                                            "failed": JSON(failures.compactMap { $0["member"] }), "failures": JSON(failures)])
+        }
+    }
+
+    /// Waits until every member runs (workers serve, interfaces plugged in); those that do not by
+    /// the deadline are failures, `{member, kind, message}`.
+    private func awaitRunning(_ spec: LabSpec) -> [JSON] {
+        let deadline = Clock.monotonicNanoseconds() + UInt64(LabManager.readySeconds * 1e9)
+        var waiting = LabMember.members(of: spec.document)
+        while true {
+            waiting = waiting.filter { builder.readiness($0.kind, LabNames.global(lab: spec.name, local: $0.name)) != "running" }
+            if waiting.isEmpty || Clock.monotonicNanoseconds() > deadline { break }
+            usleep(20_000)
+        }
+        return waiting.map { member in
+            let state = builder.readiness(member.kind, LabNames.global(lab: spec.name, local: member.name)) ?? "missing"
+            return ["member": JSON(member.name), "kind": JSON(member.kind.rawValue),
+                    "message": JSON("not running after \(Int(LabManager.readySeconds)) s: \(state)")]
+        }
+    }
+
+    private func save(_ spec: LabSpec) throws {
+        try store.saveLab(spec)
+        lock.withLock { labs[spec.name] = spec }
+        membership.set(LabManager.globalNames(spec), lab: spec.name)
+    }
+
+    private func saveJournal(_ name: String, _ journal: LabApply) throws {
+        guard var spec = lock.withLock({ labs[name] }) else { return }
+        spec.applying = journal
+        try save(spec)
     }
 
     /// The document's analysis; a document with any error is refused with all of them.
@@ -80,133 +281,45 @@ public final class LabManager: @unchecked Sendable {
         return analysis
     }
 
-    public func list() -> [JSONObject] { lock.withLock { labs.keys.sorted().map { view(labs[$0]!) } } }
-
-    public func get(_ name: String) throws -> JSONObject {
-        try lock.withLock {
-            guard let spec = labs[name] else { throw ControlPlaneError.notFound(kind: "lab", name: name) }
-            return view(spec)
-        }
+    private func with(warnings analysis: LabAnalysis, _ reply: JSONObject) -> JSONObject {
+        var reply = reply
+        reply["warnings"] = JSON(analysis.warnings.map { JSON.object($0.json) })
+        return reply
     }
-
-    /// Deletes every member (stacks and cables, then switches), then the lab.
-    public func delete(_ name: String) throws {
-        try lock.withLock {
-            guard let spec = labs[name] else { throw ControlPlaneError.notFound(kind: "lab", name: name) }
-            events.publish("lab.deleting", ["lab": JSON(name)])
-            let members = LabMember.members(of: spec.document)
-            _ = apply(LabPlanner.plan(from: members, to: []), members: members, lab: name)
-            try store.deleteLab(name)
-            membership.set(LabManager.globalNames(spec), lab: nil)
-            labs[name] = nil
-            failures[name] = nil
-            events.publish("lab.deleted", ["lab": JSON(name)])
-        }
-    }
-
-    // MARK: carrying out a plan
 
     /// A member whose global name is taken by something outside this lab would be silently adopted: refuse.
     private func checkGlobalNames(_ members: [LabMember], lab: String) throws {
-        let existing: [LabMember.Kind: Set<String>] = [.switch: Set(switches.names), .cable: Set(cables.names), .stack: Set(stacks.names)]
         for member in members {
             let global = LabNames.global(lab: lab, local: member.name)
-            if existing[member.kind]?.contains(global) == true { throw ControlPlaneError.nameTaken(kind: member.kind.rawValue, name: global) }
-        }
-    }
-
-    /// Does each step; returns the failures (`{member, message}`) and carries on past them.
-    private func apply(_ steps: [LabStep], members: [LabMember], lab: String) -> [JSONObject] {
-        let byKey = Dictionary(members.map { ("\($0.kind.rawValue) \($0.name)", $0) }, uniquingKeysWith: { first, _ in first })
-        var failed: [JSONObject] = []
-        for (done, step) in steps.enumerated() {
-            let global = LabNames.global(lab: lab, local: step.name)
-            do {
-                switch (step.action, step.kind) {
-                case (.create, _):
-                    guard let member = byKey["\(step.kind.rawValue) \(step.name)"] else { continue }
-                    try create(member, lab: lab)
-                case (.delete, .switch): try switches.delete(global)
-                case (.delete, .cable): try cables.delete(global)
-                case (.delete, .stack): try stacks.delete(global)
-                case (.change, _), (.rebuild, _):
-                    // Only whole builds and deletions exist until documents can be changed (PUT).
-                    continue
-                }
-            } catch ControlPlaneError.notFound where step.action == .delete {
-                // Already gone (deleted through its noun with force): nothing to do.
-            } catch {
-                log.warning("lab step failed", [("lab", lab), ("member", global), ("error", String(describing: error))])
-                failed.append(["member": JSON(step.name), "kind": JSON(step.kind.rawValue), "message": JSON(String(describing: error))])
-            }
-            if step.action == .create {
-                events.publish("lab.applying", ["lab": JSON(lab), "done": JSON(done + 1), "total": JSON(steps.count)])
-            }
-        }
-        return failed
-    }
-
-    private func create(_ member: LabMember, lab: String) throws {
-        let body = JSON.object(LabNames.nounBody(member, lab: lab))
-        let global = LabNames.global(lab: lab, local: member.name)
-        switch member.kind {
-        case .switch:
-            _ = try switches.create(try SwitchSpec(body: body))
-            for vlan in member.body["vlans"]?.arrayValue ?? [] {
-                guard let vid = vlan["vid"]?.integerValue else { continue }
-                let ports = { (key: String) in (vlan[key]?.arrayValue ?? []).compactMap(\.integerValue) }
-                try switches.createVLAN(global, vid, untagged: ports("untagged"), tagged: ports("tagged"))
-            }
-        case .cable:
-            _ = try cables.create(try CableSpec(body: body))
-        case .stack:
-            _ = try stacks.create(try StackSpec(body: body))
-            for command in member.body["startup"]?.arrayValue ?? [] {
-                let argv = (command["argv"]?.arrayValue ?? []).compactMap(\.stringValue)
-                let result = try stacks.exec(global, argv: argv, stdin: [], environment: [:],
-                                             timeoutSeconds: command["timeout_s"]?.doubleValue ?? 30)
-                if result["exit_code"] != 0 {
-                    throw ControlPlaneError.unprocessable(code: "unprocessable",
-                        message: "startup command \(argv.joined(separator: " ")) ended with \(result["exit_code"]?.text() ?? "?"): "
-                            + (result["stderr"]?.stringValue ?? ""))
-                }
-            }
+            if builder.exists(member.kind, global) { throw ControlPlaneError.nameTaken(kind: member.kind.rawValue, name: global) }
         }
     }
 
     // MARK: views
 
-    /// The lab with each member's state; `ready` when every member runs, `degraded` when one does not.
-    private func view(_ spec: LabSpec) -> JSONObject {
+    /// The lab with each member's state: `ready` when every member runs and the last apply left no
+    /// failure, `failed` when none runs, `degraded` otherwise; `applying`/`deleting` while that happens.
+    private func view(_ spec: LabSpec, activity: String?) -> JSONObject {
         var members: [JSON] = []
-        var allRunning = true
-        for member in LabMember.members(of: spec.document) {
+        var running = 0
+        let declared = LabMember.members(of: spec.document)
+        for member in declared {
             let global = LabNames.global(lab: spec.name, local: member.name)
-            let observed: JSONObject?
-            switch member.kind {
-            case .switch: observed = try? switches.get(global)
-            case .cable: observed = try? cables.get(global)
-            case .stack: observed = try? stacks.get(global)
-            }
-            // A stack is as up as its interfaces' plugs.
-            let state = member.kind == .stack
-                ? observed.map { view in
-                    (view["interfaces"]?.arrayValue ?? []).compactMap { $0["state"]?.stringValue }.first { $0 != "running" } ?? "running"
-                } ?? "missing"
-                : observed?["state"]?.stringValue ?? "missing"
-            if !["running", "up"].contains(state) { allRunning = false }
+            let state = builder.readiness(member.kind, global) ?? "missing"
+            if state == "running" { running += 1 }
             var item: JSONObject = ["kind": JSON(member.kind.rawValue), "name": JSON(member.name), "global_name": JSON(global),
                                     "state": JSON(state)]
             if member.kind == .switch {
-                item["plug_url"] = observed?["plug_url"] ?? .null
-                item["qemu_nic"] = observed?["qemu_nic"] ?? .null
+                let directory = builder.exists(.switch, global) ? builder.switches.directory(for: global) : nil
+                item["plug_url"] = JSON(directory.map { "vde://" + $0 })
+                item["qemu_nic"] = JSON(directory.map { "-nic vde,sock=" + $0 })
             }
             members.append(.object(item))
         }
-        let failed = failures[spec.name] ?? []
+        let state = activity ?? (spec.failures.isEmpty && running == declared.count ? "ready"
+            : running == 0 && !declared.isEmpty ? "failed" : "degraded")
         return ["name": JSON(spec.name), "description": spec.document["description"] ?? "", "labels": spec.document["labels"] ?? [:],
-                "state": JSON(failed.isEmpty && allRunning ? "ready" : "degraded"), "generation": JSON(spec.generation),
-                "topology": spec.document, "members": .array(members), "failures": JSON(failed.map(JSON.object)),
-                "created_at": JSON(spec.createdAt)]
+                "state": JSON(state), "generation": JSON(spec.generation), "topology": spec.document, "members": .array(members),
+                "failures": JSON(spec.failures), "last_apply": spec.lastApply, "created_at": JSON(spec.createdAt)]
     }
 }

@@ -220,6 +220,12 @@ public final class StackManager: @unchecked Sendable {
     // MARK: API
 
     public func create(_ spec: StackSpec) throws -> JSONObject {
+        try add(spec)
+        return try get(spec.name)
+    }
+
+    /// Creates the stack without reading its live view back (labs build many at once).
+    func add(_ spec: StackSpec) throws {
         if spec.kind == "slirp" {
             guard spec.interfaces.count == 1, spec.routes.isEmpty, !spec.forwarding, spec.dns.isEmpty else {
                 throw ControlPlaneError.unprocessable(code: "unprocessable",
@@ -278,7 +284,6 @@ public final class StackManager: @unchecked Sendable {
             }
             events.publish("stack.created", ["stack": JSON(spec.name)])
         }
-        return try get(spec.name)
     }
 
     /// Each interface's plug counters: a→b is switch→stack (frames the stack received), b→a the reverse.
@@ -296,6 +301,18 @@ public final class StackManager: @unchecked Sendable {
     }
 
     public var names: [String] { lock.withLock { stacks.keys.sorted() } }
+
+    /// `running` once every interface's plug runs with both its ends up (the interface is
+    /// configured and plugged into its port); otherwise the first that is not, in its words.
+    func readiness(_ name: String) -> String? {
+        guard let plugs = lock.withLock({ plugs[name].map { $0.map { ($0.lifecycle.state, $0.client) } } }) else { return nil }
+        for (state, client) in plugs {
+            guard state == .running else { return state.rawValue }
+            let observed = (try? client.call("status"))?["state"]?.stringValue ?? "unresponsive"
+            if observed != "up" { return observed }
+        }
+        return "running"
+    }
 
     public func list() -> [JSONObject] { names.compactMap { try? get($0) } }
 

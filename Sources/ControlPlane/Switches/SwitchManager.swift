@@ -174,6 +174,9 @@ public final class SwitchManager: @unchecked Sendable {
     /// Names of every switch.
     public var names: [String] { lock.withLock { switches.keys.sorted() } }
 
+    /// `running` once the switch's worker serves; otherwise its lifecycle's word (nil: no such switch).
+    func readiness(_ name: String) -> String? { lock.withLock { switches[name]?.worker.lifecycle.state.rawValue } }
+
     // MARK: ports and VLANs (desired state changes, then the worker)
 
     public func setPort(_ name: String, _ port: Int, _ change: PortChange) throws {

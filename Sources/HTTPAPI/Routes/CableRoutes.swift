@@ -18,6 +18,7 @@ public enum CableRoutes {
         }
         router.add("PATCH", "/v1/cables/{name}") { request in
             let name = try request.resourceName("name", kind: "cable")
+            try request.refuseLabMember(.cable, name, cables.membership)
             var reader = try JSONReader(try request.json())
             let description = try reader.optionalString("description")
             var impairments = try reader.optionalObject("impairments")
@@ -32,7 +33,9 @@ public enum CableRoutes {
             }))
         }
         router.add("DELETE", "/v1/cables/{name}") { request in
-            try cables.delete(try request.resourceName("name", kind: "cable"))
+            let name = try request.resourceName("name", kind: "cable")
+            try request.refuseLabMember(.cable, name, cables.membership)
+            try cables.delete(name)
             return .noContent
         }
         router.add("POST", "/v1/cables/{name}/cut") { request in

@@ -30,12 +30,59 @@ public enum LabRoutes {
         }
         router.add("GET", "/v1/labs") { _ in .json(["labs": JSON(labs.list().map(JSON.object))]) }
         router.add("GET", "/v1/labs/{name}") { request in
-            .json(.object(try labs.get(try request.resourceName("name", kind: "lab"))))
+            let lab = try labs.get(try request.resourceName("name", kind: "lab"))
+            return tagged(.json(.object(lab)), lab)
+        }
+        router.add("PUT", "/v1/labs/{name}") { request in
+            let name = try request.resourceName("name", kind: "lab")
+            let dryRun = try request.boolQuery("dry_run")
+            let document: JSON
+            var yaml: YAMLDocument?
+            if request.isYAML {
+                yaml = try parsedYAML(request)
+                document = yaml!.json
+            } else {
+                var reader = try JSONReader(try request.json())
+                if let named = try reader.optionalString("name"), named != name {
+                    throw ControlPlaneError.unprocessableField(path: "name", message: "the body names lab \(named), the path \(name)")
+                }
+                document = .object(try reader.object("topology").object)
+                try reader.finish()
+            }
+            let ifMatch = try generation(ifMatch: request.header("if-match"), labs: labs, name: name)
+            let reply = try located(yaml) { try labs.update(name: name, document: document, ifMatch: ifMatch, dryRun: dryRun) }
+            return dryRun ? .json(.object(reply)) : tagged(.json(.object(reply)), reply)
+        }
+        router.add("POST", "/v1/labs/{name}/reset") { request in
+            let name = try request.resourceName("name", kind: "lab")
+            let members = try request.singleQuery("members").map { $0.split(separator: ",").map(String.init) }
+            if let members, members.isEmpty || !members.allSatisfy(ResourceName.isValid) {
+                throw JSONFieldError(path: "members", rule: "must be member names separated by commas")
+            }
+            let reply = try labs.reset(name: name, only: members)
+            return tagged(.json(.object(reply)), reply)
         }
         router.add("DELETE", "/v1/labs/{name}") { request in
             try labs.delete(try request.resourceName("name", kind: "lab"))
             return .noContent
         }
+    }
+
+    /// A lab's generation is its entity tag.
+    static func tagged(_ response: HTTPResponse, _ lab: JSONObject) -> HTTPResponse {
+        var response = response
+        if let generation = lab["generation"]?.intValue { response.headers.append(("ETag", "\"\(generation)\"")) }
+        return response
+    }
+
+    /// The generation an If-Match header names (nil without one, or for `*`); 412 when none of its
+    /// entity tags is the lab's (RFC 9110 §13.1.1: a value that is no entity tag matches nothing).
+    static func generation(ifMatch header: String?, labs: LabManager, name: String) throws -> Int? {
+        guard let header = header.map({ Substring($0).trimmingSpaces() }), !header.isEmpty, header != "*" else { return nil }
+        let tags = header.split(separator: ",").map { $0.trimmingSpaces() }.map { $0.hasPrefix("W/") ? String($0.dropFirst(2)) : $0 }
+        let current = try labs.generation(name)
+        if tags.contains("\"\(current)\"") { return current }
+        throw ControlPlaneError.staleGeneration(current: current)
     }
 
     /// /v1/labs/plan is the planner's: no lab can be called plan.
@@ -50,9 +97,14 @@ public enum LabRoutes {
         }
         guard ResourceName.isValid(name) else { throw JSONFieldError(path: "name", rule: "must be \(ResourceName.rule)") }
         try refuseReserved(name)
-        let document: YAMLDocument
+        let document = try parsedYAML(request)
+        return .json(.object(try located(document) { try labs.create(name: name, document: document.json) }), status: 201)
+    }
+
+    /// The body as a YAML document (400 malformed_yaml, with the position, when it is not one).
+    static func parsedYAML(_ request: HTTPRequest) throws -> YAMLDocument {
         do {
-            document = try YAMLDocument(text: String(decoding: request.body, as: UTF8.self))
+            return try YAMLDocument(text: String(decoding: request.body, as: UTF8.self))
         } catch {
             var extra = JSONObject()
             if let position = error.position {
@@ -61,12 +113,16 @@ public enum LabRoutes {
             }
             throw Problem(.malformedYAML, detail: error.description, extra: extra)
         }
+    }
+
+    /// Runs `body`; a topology refused with problems gets each problem's line and column in `document`.
+    static func located(_ document: YAMLDocument?, _ body: () throws -> JSONObject) throws -> JSONObject {
         do {
-            return .json(.object(try labs.create(name: name, document: document.json)), status: 201)
-        } catch ControlPlaneError.invalidTopology(let problems) {
+            return try body()
+        } catch ControlPlaneError.invalidTopology(let problems) where document != nil {
             let located = problems.map { problem -> JSON in
                 var item = problem.json
-                if let position = document.positions[problem.pointer] {
+                if let position = document!.positions[problem.pointer] {
                     item["line"] = JSON(position.line)
                     item["column"] = JSON(position.column)
                 }

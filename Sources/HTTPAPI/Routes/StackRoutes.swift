@@ -16,6 +16,7 @@ public enum StackRoutes {
         }
         router.add("PATCH", "/v1/stacks/{name}") { request in
             let name = try request.resourceName("name", kind: "stack")
+            try request.refuseLabMember(.stack, name, stacks.membership)
             var reader = try JSONReader(try request.json())
             let routes = reader.contains("routes") ? try StackSpec.routes(&reader) : nil
             let forwarding = reader.contains("forwarding") ? try reader.bool("forwarding") : nil
@@ -48,7 +49,9 @@ public enum StackRoutes {
             }))
         }
         router.add("DELETE", "/v1/stacks/{name}") { request in
-            try stacks.delete(try request.resourceName("name", kind: "stack"))
+            let name = try request.resourceName("name", kind: "stack")
+            try request.refuseLabMember(.stack, name, stacks.membership)
+            try stacks.delete(name)
             return .noContent
         }
         router.add("POST", "/v1/stacks/{name}/exec") { request in

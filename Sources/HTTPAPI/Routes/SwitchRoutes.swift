@@ -18,6 +18,7 @@ public enum SwitchRoutes {
         }
         router.add("PATCH", "/v1/switches/{name}") { request in
             let name = try request.resourceName("name", kind: "switch")
+            try request.refuseLabMember(.`switch`, name, switches.membership)
             var reader = try JSONReader(try request.json())
             let description = try reader.optionalString("description")
             let hub = reader.contains("hub") ? try reader.bool("hub") : nil
@@ -34,8 +35,9 @@ public enum SwitchRoutes {
             }))
         }
         router.add("DELETE", "/v1/switches/{name}") { request in
-            let force = try request.boolQuery("force")
-            try cables.deleteSwitch(try request.resourceName("name", kind: "switch"), force: force)
+            let name = try request.resourceName("name", kind: "switch")
+            try request.refuseLabMember(.switch, name, switches.membership)
+            try cables.deleteSwitch(name, force: try request.boolQuery("force"))
             return .noContent
         }
         router.add("POST", "/v1/switches/{name}/restart") { request in

@@ -2,6 +2,7 @@
 // so the router and its handlers can be driven in-process by tests.
 import ControlPlane
 import JSON
+import LabEngine
 
 public struct HTTPRequest: Sendable {
     public var method: String
@@ -43,6 +44,15 @@ public struct HTTPRequest: Sendable {
             throw Problem(.invalidField, detail: "query parameter `lab` must be \(ResourceName.rule)", extra: ["field": "lab"])
         }
         return views.filter { $0["lab"]?.stringValue == lab }
+    }
+
+    /// A lab's member is changed through its lab's document: 409 `lab_member` unless `?force=true`.
+    public func refuseLabMember(_ kind: LabMember.Kind, _ name: String, _ membership: LabMembership?) throws(Problem) {
+        let force = try boolQuery("force")
+        guard let lab = membership?.lab(of: kind, name), !force else { return }
+        throw Problem(.labMember, detail: "\(kind.rawValue) \(name) belongs to lab \(lab): change it with PUT /v1/labs/\(lab), "
+                      + "or add ?force=true (POST /v1/labs/\(lab)/reset puts it back as the document says)",
+                      extra: ["lab": JSON(lab)])
     }
 
     /// The body's media type, lowercased and without parameters (nil when no Content-Type was sent).
