@@ -83,6 +83,8 @@ do {
     exit(1)
 }
 supervisor.run()
+// Workers that were not adopted start together; requests come once they have.
+supervisor.awaitStarts()
 let labs: LabManager
 do {
     labs = try LabManager(store: store, switches: switches, cables: cables, stacks: stacks, events: events)

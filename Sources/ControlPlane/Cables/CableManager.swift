@@ -58,8 +58,9 @@ public final class CableManager: @unchecked Sendable {
         return cable
     }
 
+    /// Answers once the worker runs (or has failed to start), without holding the lock meanwhile.
     public func create(_ spec: CableSpec) throws -> JSONObject {
-        view(try lock.withLock { () throws -> SupervisedCable in
+        let cable = try lock.withLock { () throws -> SupervisedCable in
             guard cables[spec.name] == nil else { throw ControlPlaneError.nameTaken(kind: "cable", name: spec.name) }
             guard spec.a.remote == nil else {
                 throw ControlPlaneError.unprocessableField(path: "a", message: "end a must be a local switch; put the remote end in b")
@@ -85,7 +86,9 @@ public final class CableManager: @unchecked Sendable {
             events.publish("cable.created", ["cable": JSON(spec.name)])
             supervisor.add(cable.worker, record: nil)
             return cable
-        })
+        }
+        _ = supervisor.awaitStart(cable.worker)
+        return view(cable)
     }
 
     public var names: [String] { lock.withLock { cables.keys.sorted() } }

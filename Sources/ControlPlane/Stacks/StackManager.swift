@@ -260,7 +260,7 @@ public final class StackManager: @unchecked Sendable {
                 throw ControlPlaneError.unprocessable(code: "unprocessable", message: "interface \(interface.name): \(error)")
             }
         }
-        try lock.withLock {
+        let workers = try lock.withLock { () throws -> [SupervisedWorker] in
             try validateReferences(spec)
             var stored = spec
             stored.createdAt = Clock.rfc3339(Clock.wallSeconds())
@@ -283,7 +283,10 @@ public final class StackManager: @unchecked Sendable {
                 return worker
             }
             events.publish("stack.created", ["stack": JSON(spec.name)])
+            return plugs[spec.name] ?? []
         }
+        // The plugs start together, without the lock.
+        for worker in workers { _ = supervisor.awaitStart(worker) }
     }
 
     /// Each interface's plug counters: a→b is switch→stack (frames the stack received), b→a the reverse.

@@ -19,7 +19,8 @@ struct WorkerRecipe {
     let configure: (WorkerClient) throws -> Void
 }
 
-final class SupervisedWorker {
+/// Every field is read and written with the supervisor's lock held (hence unchecked).
+final class SupervisedWorker: @unchecked Sendable {
     var recipe: WorkerRecipe
     var lifecycle = WorkerLifecycle()
     /// A worker this vsquared spawned (and so must reap).
@@ -32,6 +33,8 @@ final class SupervisedWorker {
     /// A control connection kept open to receive the worker's events.
     var events: Socket?
     var eventBuffer: [UInt8] = []
+    /// Where the log stood when the worker was last spawned (its last words are past it).
+    var logOffset = 0
 
     init(recipe: WorkerRecipe) { self.recipe = recipe }
 

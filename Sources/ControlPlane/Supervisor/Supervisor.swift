@@ -82,24 +82,51 @@ final class Supervisor: @unchecked Sendable {
         start(worker)
     }
 
-    /// Spawns the worker, waits for its control socket, configures it, opens its event stream.
+    /// Spawns the worker; a thread of its own then waits for its control socket without the lock
+    /// (workers made together start together), and configures it and opens its event stream with it.
+    /// Callers that must answer with a running worker wait with `awaitStart`.
     func start(_ worker: SupervisedWorker) {
         let recipe = worker.recipe
         worker.restartAt = nil
         worker.lifecycle.starting()
         recipe.prepare()
         let logStart = FileSystem.size(recipe.logPath) ?? 0
+        worker.logOffset = logStart
+        let child: ChildProcess
         do {
-            let child = try ChildProcess(path: recipe.binary, arguments: recipe.arguments, stdin: .null,
-                                         stdout: .file(recipe.logPath), stderr: .file(recipe.logPath), detached: true)
-            worker.child = child
-            worker.watch = nil
-            let deadline = Clock.monotonicNanoseconds() + 5_000_000_000
-            var status: JSON?
-            while status == nil && Clock.monotonicNanoseconds() < deadline && !child.hasEnded {
-                status = try? worker.client.call("status")
-                if status == nil, child.wait(timeoutSeconds: 0.01) != nil { break }
-            }
+            child = try ChildProcess(path: recipe.binary, arguments: recipe.arguments, stdin: .null,
+                                     stdout: .file(recipe.logPath), stderr: .file(recipe.logPath), detached: true)
+        } catch {
+            failedToStart(worker, error, logStart: logStart)
+            return
+        }
+        worker.child = child
+        worker.watch = nil
+        _ = Thread { [self] in
+            let status = waitForControlSocket(worker, child)
+            lock.withLock { finishStart(worker, child, status: status, logStart: logStart) }
+        }
+        wake()
+    }
+
+    /// Polls the worker's control socket for up to 5 s (no lock held); nil if it never answers or
+    /// the child is no longer this worker's (it ended, or was stopped or replaced meanwhile).
+    private func waitForControlSocket(_ worker: SupervisedWorker, _ child: ChildProcess) -> JSON? {
+        let deadline = Clock.monotonicNanoseconds() + 5_000_000_000
+        while Clock.monotonicNanoseconds() < deadline {
+            if let status = try? worker.client.call("status") { return status }
+            guard lock.withLock({ worker.child === child }) else { return nil }
+            usleep(5_000)
+        }
+        return nil
+    }
+
+    /// With the lock: the spawned worker answered (or not); configure it and call it running.
+    private func finishStart(_ worker: SupervisedWorker, _ child: ChildProcess, status: JSON?, logStart: Int) {
+        // Stopped, removed, restarted or ended meanwhile: whoever did that decided what comes next.
+        guard worker.child === child, workers[worker.key] === worker, worker.lifecycle.state == .starting else { return }
+        let recipe = worker.recipe
+        do {
             guard let status, let instance = status["instance_id"]?.stringValue else {
                 throw WorkerError.unavailable("no answer on \(recipe.controlPath) within 5 s")
             }
@@ -117,14 +144,39 @@ final class Supervisor: @unchecked Sendable {
                                                     "restart_count": JSON(worker.lifecycle.restartCount)])
             }
         } catch {
-            log.error("worker did not start", [("\(recipe.kind).name", recipe.name), ("error", String(describing: error))])
-            worker.signal(SIGKILL)
-            _ = worker.child?.wait(timeoutSeconds: 2)
-            // The worker's own last words say why far better than a timeout does.
-            let reason = Supervisor.lastLine(of: recipe.logPath, from: logStart) ?? String(describing: error)
-            schedule(worker, worker.lifecycle.failedToStart(reason, now: Clock.monotonicNanoseconds()))
+            failedToStart(worker, error, logStart: logStart)
         }
         wake()
+    }
+
+    private func failedToStart(_ worker: SupervisedWorker, _ error: any Error, logStart: Int) {
+        let recipe = worker.recipe
+        log.error("worker did not start", [("\(recipe.kind).name", recipe.name), ("error", String(describing: error))])
+        worker.signal(SIGKILL)
+        _ = worker.child?.wait(timeoutSeconds: 2)
+        worker.child = nil
+        // The worker's own last words say why far better than a timeout does.
+        let reason = Supervisor.lastLine(of: recipe.logPath, from: logStart) ?? String(describing: error)
+        schedule(worker, worker.lifecycle.failedToStart(reason, now: Clock.monotonicNanoseconds()))
+        wake()
+    }
+
+    /// Waits (without the lock) until no worker is starting, for at most `timeoutSeconds`.
+    func awaitStarts(timeoutSeconds: Double = 10) {
+        let deadline = Clock.monotonicNanoseconds() + UInt64(timeoutSeconds * 1e9)
+        while lock.withLock({ workers.values.contains { $0.lifecycle.state == .starting } }), Clock.monotonicNanoseconds() < deadline {
+            usleep(5_000)
+        }
+    }
+
+    /// Waits (without the lock) until `worker` is no longer starting: true if it runs.
+    func awaitStart(_ worker: SupervisedWorker, timeoutSeconds: Double = 6) -> Bool {
+        let deadline = Clock.monotonicNanoseconds() + UInt64(timeoutSeconds * 1e9)
+        while true {
+            let state = lock.withLock { worker.lifecycle.state }
+            if state != .starting || Clock.monotonicNanoseconds() > deadline { return state == .running }
+            usleep(2_000)
+        }
     }
 
     /// The last non-empty line written to `path` past byte `offset` (at most the last 4 KiB), if any.
@@ -283,6 +335,11 @@ final class Supervisor: @unchecked Sendable {
             }
         }
         guard worker.lifecycle.state != .stopped else { return }
+        if worker.lifecycle.state == .starting {
+            // It died before it answered: a failed start, told in its own words.
+            failedToStart(worker, WorkerError.unavailable("exited during start-up (\(exit))"), logStart: worker.logOffset)
+            return
+        }
         worker.events?.close()
         worker.events = nil
         worker.child = nil

@@ -13,6 +13,9 @@ public final class WorkerSupervisor: Sendable {
     /// Starts the supervisor thread (after the managers' `start()`).
     public func run() { core.run() }
 
+    /// Waits until the workers being started (they start together) run or have failed, up to 10 s.
+    public func awaitStarts() { core.awaitStarts() }
+
     /// Stops the thread; workers keep running.
     public func shutdown() { core.shutdown() }
 }

@@ -79,8 +79,10 @@ public final class SwitchManager: @unchecked Sendable {
     // MARK: switches
 
     /// Creates a switch: stored first, then its worker is started; replies with its observed state.
+    /// Answers once the worker runs (or has failed to start); the lock is not held meanwhile, so
+    /// switches made together start together.
     public func create(_ spec: SwitchSpec) throws -> JSONObject {
-        try lock.withLock {
+        let handle = try lock.withLock {
             guard switches[spec.name] == nil else { throw ControlPlaneError.nameTaken(kind: "switch", name: spec.name) }
             let directory = directory(for: spec.name)
             guard directory.utf8.count <= SwitchManager.maxDirectoryLength else {
@@ -94,8 +96,10 @@ public final class SwitchManager: @unchecked Sendable {
             switches[spec.name] = handle
             events.publish("switch.created", ["switch": JSON(spec.name)])
             supervisor.add(handle.worker, record: nil)
-            return view(handle)
+            return handle
         }
+        _ = supervisor.awaitStart(handle.worker)
+        return lock.withLock { view(handle) }
     }
 
     /// Every switch; workers are asked for their status outside the lock.
@@ -152,11 +156,13 @@ public final class SwitchManager: @unchecked Sendable {
 
     /// Stops and starts the worker (clients are unplugged), whatever state it was in.
     public func restart(_ name: String) throws -> JSONObject {
-        try lock.withLock {
+        let restarted = try lock.withLock {
             let handle = try handle(name)
             supervisor.restart(handle.worker)
-            return view(handle)
+            return handle
         }
+        _ = supervisor.awaitStart(restarted.worker)
+        return lock.withLock { view(restarted) }
     }
 
     // MARK: observed state, read from the worker
