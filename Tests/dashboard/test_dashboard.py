@@ -3,8 +3,10 @@ two plugged vde_plug clients: the overview and topology show them; the switch vi
 MAC entries and a working filter; a port disabled from the keyboard is disabled in the API; a
 cable's impairments change (only the field edited) and it is cut; an API error shows its
 problem+json title and detail; the page catches up after vsquared restarts; no horizontal
-overflow at 1280x800 or in a narrow window, and no movement during live updates. Screenshots are
-kept in test-output/dashboard/."""
+overflow at 1280x800 or in a narrow window, and no movement during live updates. The labs view:
+a document's problem shown under its line, the plan, the lab built and drawn with no label cut
+or run into another, a change planned then applied with its generation, a reset with its
+duration. Screenshots are kept in test-output/dashboard/."""
 import json
 import os
 import pathlib
@@ -253,3 +255,101 @@ def test_stack_view_runs_a_command(lab, browser):
         browser.screenshot(SHOTS / "stack-1280x800.png")
     finally:
         lab.request("DELETE", f"/v1/stacks/{stack}")
+
+
+LAB_DOCUMENT = """description: two LANs, three hosts on each
+switches:
+  - name: north
+    ports: 8
+  - name: south
+    ports: 8
+cables:
+  - name: trunk
+    a: {switch: north}
+    b: {switch: south}
+    impairments: {delay_ms: 5}
+stacks:
+""" + "".join(f"""  - name: host-{side}-{index}
+    interfaces: [{{name: eth0, switch: {side}, addresses: [10.210.0.{10 * (side == 'south') + index}/24]}}]
+""" for side in ("north", "south") for index in (1, 2, 3))
+
+
+def set_document(browser, selector, text):
+    browser.evaluate(f"(e => {{ e.value = {json.dumps(text)}; e.dispatchEvent(new Event('input')); }})(document.querySelector({json.dumps(selector)}))")
+
+
+def labels_inside_the_drawing(browser):
+    """The labels of the drawing that are cut at its edges or run into another one (none, we hope)."""
+    return browser.evaluate("""(() => {
+      const svg = document.querySelector('svg.topology'); const box = svg.viewBox.baseVal;
+      const texts = [...svg.querySelectorAll('text')].map(t => [t.textContent, t.getBBox()]);
+      const cut = texts.filter(([, b]) => b.x < box.x || b.y < box.y || b.x + b.width > box.x + box.width || b.y + b.height > box.y + box.height);
+      const overlapping = texts.filter(([, a], i) => texts.some(([, b], j) => i !== j
+        && a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height));
+      return [...cut.map(([t]) => 'cut: ' + t), ...overlapping.map(([t]) => 'overlaps: ' + t)]; })()""")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="netns stacks need root")
+def test_labs_view_checks_plans_applies_and_resets(browser):
+    daemon = Daemon()
+    try:
+        daemon.start()
+        browser.navigate(daemon.base + "/#/labs")
+        browser.wait_for("!!document.querySelector('textarea.document')", message="no document editor")
+        # The first refresh has filled the list (so nothing moves under the clicks below).
+        browser.wait_for("document.querySelector('table.labs').closest('.table-wrap').dataset.empty === 'No labs yet.'")
+        browser.evaluate("document.querySelector('input[name=name]').value = 'class1'")
+        # A document with a problem: shown under the line it points at, and nothing is made.
+        broken = LAB_DOCUMENT.replace("switch: south, addresses: [10.210.0.13", "switch: ghost, addresses: [10.210.0.13")
+        line = next(number for number, text in enumerate(broken.split("\n"), 1) if "ghost" in text)
+        set_document(browser, "textarea.document", broken)
+        browser.click("[...document.querySelectorAll('button')].find(b => b.textContent === 'Check and plan')", "Check and plan")
+        browser.wait_for("!!document.querySelector('.problem-line[data-code=unknown_switch]')", message="the problem was not shown")
+        assert browser.evaluate("document.querySelector('.problem-line[data-code=unknown_switch]').closest('ol.source > li').value") == line
+        assert daemon.request("GET", "/v1/labs")[1]["labs"] == []
+        browser.screenshot(SHOTS / "labs-problem-1280x800.png")
+
+        # The plan, then the lab.
+        set_document(browser, "textarea.document", LAB_DOCUMENT)
+        browser.click("[...document.querySelectorAll('button')].find(b => b.textContent === 'Check and plan')", "Check and plan")
+        browser.wait_for("document.querySelectorAll('ol.steps > li[data-action=create]').length === 9", message="no plan")
+        browser.click("[...document.querySelectorAll('button')].find(b => b.textContent === 'Create lab')", "Create lab")
+        browser.wait_for("location.hash === '#/labs/class1'", timeout=30)
+        browser.wait_for("document.querySelector('.lab-summary')?.dataset.state === 'ready'", timeout=30, message="the lab never showed ready")
+        browser.wait_for("document.querySelectorAll('table.members.stacks tbody tr').length === 6")
+        browser.wait_for("document.querySelectorAll('svg.topology a.stack').length === 6 && document.querySelectorAll('svg.topology a.switch').length === 2")
+        assert labels_inside_the_drawing(browser) == []
+        assert no_horizontal_overflow(browser)
+        browser.screenshot(SHOTS / "lab-1280x800.png")
+
+        # A change: planned first (old → new), then applied with the generation it was read at.
+        browser.wait_for("document.querySelector('textarea.document').value.includes('\"delay_ms\": 5')")
+        edited = browser.evaluate("document.querySelector('textarea.document').value").replace('"delay_ms": 5', '"delay_ms": 40')
+        set_document(browser, "textarea.document", edited)
+        browser.click("[...document.querySelectorAll('button')].find(b => b.textContent === 'Plan changes')", "Plan changes")
+        step = browser.wait_for("document.querySelector('ol.steps > li[data-action=change]')?.textContent")
+        assert "trunk" in step and "impairments" in step and "40" in step, step
+        assert daemon.request("GET", "/v1/cables/class1-trunk")[1]["impairments"]["a_to_b"]["delay_ms"] == 5
+        browser.click("[...document.querySelectorAll('button')].find(b => b.textContent === 'Apply')", "Apply")
+        browser.wait_for("document.querySelector('.lab-summary').textContent.includes('generation 2')", timeout=30)
+        assert daemon.request("GET", "/v1/cables/class1-trunk")[1]["impairments"]["a_to_b"]["delay_ms"] == 40
+
+        # Reset: it says how long it took.
+        browser.click("[...document.querySelectorAll('button')].find(b => b.textContent === 'Reset lab')", "Reset lab")
+        done = browser.wait_for("document.querySelector('.reset-done')?.textContent", timeout=30)
+        assert re.search(r"ready again in \d+ ms", done), done
+        browser.wait_for("document.querySelector('.lab-summary')?.dataset.state === 'ready'", timeout=30)
+
+        # The overview draws the same members: no label cut at its edges either.
+        browser.navigate(daemon.base + "/#/")
+        browser.wait_for("document.querySelectorAll('svg.topology a.stack').length === 6")
+        assert labels_inside_the_drawing(browser) == []
+
+        # The list.
+        browser.navigate(daemon.base + "/#/labs")
+        browser.wait_for("document.querySelector('table.labs tr[data-key=class1]')?.textContent.includes('6 / 9') === false "
+                         "&& document.querySelector('table.labs tr[data-key=class1]')?.textContent.includes('9 / 9 running')")
+        assert browser.console == [], f"the page reported errors: {browser.console}"
+    finally:
+        daemon.request("DELETE", "/v1/labs/class1")
+        daemon.cleanup()

@@ -12,6 +12,8 @@ export class APIError extends Error {
     this.title = problem.title || `HTTP ${status}`;
     this.detail = problem.detail || "";
     this.code = problem.code || "unknown";
+    /// The whole problem+json body (problems, failures, …).
+    this.problem = problem;
   }
 }
 
@@ -30,12 +32,22 @@ export function authHeaders(headers = {}) {
   return value ? { ...headers, Authorization: `Bearer ${value}` } : headers;
 }
 
-export async function api(method, path, body, retried = false) {
-  const headers = authHeaders({ Accept: "application/json, application/problem+json" });
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+export async function api(method, path, body, options = {}) {
+  return request(method, path, body === undefined ? {} : { text: JSON.stringify(body), contentType: "application/json" }, options);
+}
+
+/// A topology document sent as typed, as YAML (JSON is YAML too), so problems come with their lines.
+export async function send(method, path, text, options = {}) {
+  return request(method, path, { text, contentType: "application/yaml" }, options);
+}
+
+/// `options.headers` are sent too; `options.withHeaders` answers {data, headers}.
+async function request(method, path, { text, contentType }, options, retried = false) {
+  const headers = authHeaders({ Accept: "application/json, application/problem+json", ...(options.headers || {}) });
+  if (text !== undefined) headers["Content-Type"] = contentType;
   let response;
   try {
-    response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    response = await fetch(path, { method, headers, body: text });
   } catch (error) {
     throw new APIError({ title: "vsquared is unreachable", detail: String(error.message || error), code: "unreachable" }, 0);
   }
@@ -43,14 +55,16 @@ export async function api(method, path, body, retried = false) {
     const typed = await askForToken();
     if (typed) {
       token.set(typed);
-      return api(method, path, body, true);
+      return request(method, path, { text, contentType }, options, true);
     }
   }
-  if (response.status === 204) return null;
-  const type = response.headers.get("Content-Type") || "";
-  const data = type.includes("json") ? await response.json().catch(() => ({})) : { detail: await response.text() };
-  if (!response.ok) throw new APIError(data, response.status);
-  return data;
+  let data = null;
+  if (response.status !== 204) {
+    const type = response.headers.get("Content-Type") || "";
+    data = type.includes("json") ? await response.json().catch(() => ({})) : { detail: await response.text() };
+    if (!response.ok) throw new APIError(data, response.status);
+  }
+  return options.withHeaders ? { data, headers: response.headers } : data;
 }
 
 export const get = (path) => api("GET", path);

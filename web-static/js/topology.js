@@ -1,7 +1,8 @@
 // The topology as SVG: switches on an ellipse (sorted by name, so positions are stable), cables
 // as lines between them (dashed when cut, with their delay and loss), stacks as circles beside
 // the switches they plug into, and a switch's ports in use as dots. Every node is a link to its
-// view, reachable with the keyboard. Redrawn only when what it shows changes.
+// view, reachable with the keyboard. Redrawn only when what it shows changes. The viewBox grows to
+// take in every label (a stack's name below the lowest switch, or above the highest, is never cut).
 import { s } from "./dom.js";
 
 const width = 800;
@@ -35,8 +36,22 @@ function switchPositions(switches) {
   return positions;
 }
 
-export function drawTopology(svg, switches, cables, stacks) {
-  svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
+/// The area a label covers, roughly (a character is about 0.6 em wide).
+function labelBox(x, y, text, size, anchor = "middle") {
+  const wide = String(text).length * size * 0.6;
+  const left = anchor === "middle" ? x - wide / 2 : anchor === "end" ? x - wide : x;
+  return { left, right: left + wide, top: y - size, bottom: y + size * 0.3 };
+}
+
+/// `labelOf` turns a member's name into its label (a lab's drawing shows names local to the lab).
+export function drawTopology(svg, switches, cables, stacks, labelOf = (name) => name) {
+  const bounds = { left: 0, right: width, top: 0, bottom: height };
+  const cover = (box) => {
+    bounds.left = Math.min(bounds.left, box.left);
+    bounds.right = Math.max(bounds.right, box.right);
+    bounds.top = Math.min(bounds.top, box.top);
+    bounds.bottom = Math.max(bounds.bottom, box.bottom);
+  };
   const positions = switchPositions(switches);
   const layers = [s("g", { class: "cables" }), s("g", { class: "stacks" }), s("g", { class: "switches" })];
 
@@ -48,7 +63,8 @@ export function drawTopology(svg, switches, cables, stacks) {
     const remote = !b;
     if (remote) b = { x: a.x + (a.x >= width / 2 ? 90 : -90), y: a.y - 60 };
     const state = cable.cut ? "cut" : cable.state === "up" ? "up" : "down";
-    const label = [cable.name, summary(cable)].filter(Boolean).join(" · ");
+    const label = [labelOf(cable.name), summary(cable)].filter(Boolean).join(" · ");
+    cover(labelBox((a.x + b.x) / 2, (a.y + b.y) / 2 - 6, label, 11));
     layers[0].append(s("a", { href: `#/cables/${encodeURIComponent(cable.name)}`, class: `cable ${state}`, "aria-label": `cable ${label}, ${state}` },
       s("line", { x1: a.x, y1: a.y, x2: b.x, y2: b.y }),
       s("text", { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 - 6, "text-anchor": "middle" }, label),
@@ -68,11 +84,15 @@ export function drawTopology(svg, switches, cables, stacks) {
       const x = Math.min(width - 30, Math.max(30, at.x + 95 * Math.cos(angle)));
       const y = Math.min(height - 24, Math.max(24, at.y + 75 * Math.sin(angle)));
       const up = iface.state === "running";
+      // Neighbours' labels take turns on three rows, so they do not run into each other.
+      const labelY = y + (y > at.y ? 30 + 15 * (slot % 3) : -20 - 15 * (slot % 3));
+      const label = index === 0 ? labelOf(stack.name) : `${labelOf(stack.name)}/${iface.name}`;
+      cover(labelBox(x, labelY, label, 11));
       layers[1].append(s("a", { href: `#/stacks/${encodeURIComponent(stack.name)}`, class: `stack ${stack.kind} ${up ? "up" : "down"}`,
         "aria-label": `stack ${stack.name} (${stack.kind}) ${iface.name} on ${iface.switch}` },
         s("line", { x1: at.x, y1: at.y, x2: x, y2: y }),
         s("circle", { cx: x, cy: y, r: stack.kind === "slirp" ? 16 : 12 }),
-        s("text", { x, y: y + (y > at.y ? 30 : -20), "text-anchor": "middle" }, index === 0 ? stack.name : `${stack.name}/${iface.name}`)));
+        s("text", { x, y: labelY, "text-anchor": "middle" }, label)));
     }
   }
 
@@ -86,12 +106,16 @@ export function drawTopology(svg, switches, cables, stacks) {
     layers[2].append(s("a", { href: `#/switches/${encodeURIComponent(sw.name)}`, class: `switch ${sw.state}`,
       "aria-label": `switch ${sw.name}, ${sw.state}, ${sw.ports_in_use || 0} of ${sw.ports} ports in use` },
       s("rect", { x: x - 60, y: y - 22, width: 120, height: 44, rx: 6 }),
-      s("text", { x, y: y - 2, "text-anchor": "middle", class: "name" }, sw.name),
+      s("text", { x, y: y - 2, "text-anchor": "middle", class: "name" }, labelOf(sw.name)),
       s("text", { x: x + 56, y: y + 18, "text-anchor": "end", class: "ports" }, `${sw.ports_in_use || 0}/${sw.ports}`),
       dots));
   }
   if (switches.length === 0) {
     layers[2].append(s("text", { x: width / 2, y: height / 2, "text-anchor": "middle", class: "empty" }, "No switches yet: create one below."));
   }
+  for (const sw of switches) cover(labelBox(positions.get(sw.name).x, positions.get(sw.name).y - 2, labelOf(sw.name), 13));
+  const margin = 8;
+  svg.setAttribute("viewBox", [bounds.left - margin, bounds.top - margin, bounds.right - bounds.left + 2 * margin,
+    bounds.bottom - bounds.top + 2 * margin].map((n) => Math.round(n)).join(" "));
   svg.replaceChildren(...layers);
 }

@@ -11,9 +11,7 @@ public enum LabRoutes {
     public static func register(on router: inout RouterBuilder, labs: LabManager) {
         router.add("POST", "/v1/labs") { request in
             if request.isYAML { return try createFromYAML(request, labs) }
-            if request.queryValue("name") != nil {
-                throw ControlPlaneError.unprocessableField(path: "name", message: "with a JSON body the name goes in the body, not in ?name=")
-            }
+            try refuseNameQuery(request)
             var reader = try JSONReader(try request.json())
             let name = try reader.string("name", matching: ResourceName.isValid, ruleText: ResourceName.rule)
             let topology = try reader.object("topology")
@@ -22,6 +20,12 @@ public enum LabRoutes {
             return .json(.object(try labs.create(name: name, document: .object(topology.object))), status: 201)
         }
         router.add("POST", "/v1/labs/plan") { request in
+            if request.isYAML {
+                let name = try yamlName(request)
+                let document = try parsedYAML(request)
+                return .json(.object(try located(document) { try labs.plan(name: name, document: document.json) }))
+            }
+            try refuseNameQuery(request)
             var reader = try JSONReader(try request.json())
             let name = try reader.string("name", matching: ResourceName.isValid, ruleText: ResourceName.rule)
             let topology = try reader.object("topology")
@@ -92,13 +96,26 @@ public enum LabRoutes {
 
     /// A YAML topology document; its problems carry the line and column they point at.
     static func createFromYAML(_ request: HTTPRequest, _ labs: LabManager) throws -> HTTPResponse {
+        let name = try yamlName(request)
+        try refuseReserved(name)
+        let document = try parsedYAML(request)
+        return .json(.object(try located(document) { try labs.create(name: name, document: document.json) }), status: 201)
+    }
+
+    /// A YAML body is the document alone: the lab's name is ?name=.
+    static func yamlName(_ request: HTTPRequest) throws -> String {
         guard let name = try request.singleQuery("name") else {
             throw ControlPlaneError.unprocessableField(path: "name", message: "a YAML topology names its lab with ?name=")
         }
         guard ResourceName.isValid(name) else { throw JSONFieldError(path: "name", rule: "must be \(ResourceName.rule)") }
-        try refuseReserved(name)
-        let document = try parsedYAML(request)
-        return .json(.object(try located(document) { try labs.create(name: name, document: document.json) }), status: 201)
+        return name
+    }
+
+    /// A JSON body names the lab itself.
+    static func refuseNameQuery(_ request: HTTPRequest) throws {
+        if request.queryValue("name") != nil {
+            throw ControlPlaneError.unprocessableField(path: "name", message: "with a JSON body the name goes in the body, not in ?name=")
+        }
     }
 
     /// The body as a YAML document (400 malformed_yaml, with the position, when it is not one).
