@@ -4,8 +4,9 @@
 import Glibc
 import Posix
 
-/// How to run and configure one worker. The noun's manager builds it from the spec.
-struct WorkerRecipe {
+/// How to run and configure one worker. The noun's manager builds it from the spec; its closures
+/// capture a copy of the spec and nothing mutable, so a start may configure with it off the lock.
+struct WorkerRecipe: @unchecked Sendable {
     /// "switch" or "cable": names events (`switch.state_changed`) and store rows.
     let kind: String
     let name: String
@@ -21,7 +22,9 @@ struct WorkerRecipe {
 
 /// Every field is read and written with the supervisor's lock held (hence unchecked).
 final class SupervisedWorker: @unchecked Sendable {
-    var recipe: WorkerRecipe
+    var recipe: WorkerRecipe { didSet { recipeVersion += 1 } }
+    /// Counts recipe changes, so a start configured with an older recipe configures again.
+    var recipeVersion = 0
     var lifecycle = WorkerLifecycle()
     /// A worker this vsquared spawned (and so must reap).
     var child: ChildProcess?

@@ -102,9 +102,17 @@ final class Supervisor: @unchecked Sendable {
         }
         worker.child = child
         worker.watch = nil
+        let version = worker.recipeVersion
         _ = Thread { [self] in
             let status = waitForControlSocket(worker, child)
-            lock.withLock { finishStart(worker, child, status: status, logStart: logStart) }
+            // Configured without the lock too (a stack's plug runs `ip` a few times); a recipe
+            // changed meanwhile is applied again under the lock, and a worker stopped meanwhile is
+            // simply not called running.
+            let configured: Result<Void, any Error> = status == nil ? .success(()) : Result { try recipe.configure(worker.client) }
+            lock.withLock {
+                let current = worker.recipeVersion == version ? configured : Result { try worker.recipe.configure(worker.client) }
+                finishStart(worker, child, status: status, configured: current, logStart: logStart)
+            }
         }
         wake()
     }
@@ -121,8 +129,9 @@ final class Supervisor: @unchecked Sendable {
         return nil
     }
 
-    /// With the lock: the spawned worker answered (or not); configure it and call it running.
-    private func finishStart(_ worker: SupervisedWorker, _ child: ChildProcess, status: JSON?, logStart: Int) {
+    /// With the lock: the spawned worker answered (or not) and was configured (or not); call it running.
+    private func finishStart(_ worker: SupervisedWorker, _ child: ChildProcess, status: JSON?, configured: Result<Void, any Error>,
+                             logStart: Int) {
         // Stopped, removed, restarted or ended meanwhile: whoever did that decided what comes next.
         guard worker.child === child, workers[worker.key] === worker, worker.lifecycle.state == .starting else { return }
         let recipe = worker.recipe
@@ -131,7 +140,7 @@ final class Supervisor: @unchecked Sendable {
                 throw WorkerError.unavailable("no answer on \(recipe.controlPath) within 5 s")
             }
             worker.instanceID = instance
-            try recipe.configure(worker.client)
+            try configured.get()
             try store.saveWorker(WorkerRecord(kind: recipe.kind, name: recipe.name, pid: child.pid, instanceID: instance,
                                               restartCount: worker.lifecycle.restartCount, lastExit: worker.lifecycle.lastExit?.description))
             openEvents(worker)
