@@ -36,8 +36,20 @@ final class LabBuilder: Sendable {
             indices.filter { steps[$0].action != .delete && steps[$0].kind == .switch },
             indices.filter { steps[$0].action != .delete && steps[$0].kind != .switch },
         ]
-        for layer in layers where !layer.isEmpty {
-            Thread.concurrently(layer.count, width: LabBuilder.width) { [self] position in
+        for var layer in layers where !layer.isEmpty {
+            // Stacks going away go together: their plugs are stopped at once, not one after another.
+            let leaving = layer.filter { steps[$0].action == .delete && steps[$0].kind == .stack }
+            if leaving.count > 1 {
+                let names = leaving.map { LabNames.global(lab: lab, local: steps[$0].name) }.filter { exists(.stack, $0) }
+                do {
+                    try stacks.delete(names)
+                    leaving.forEach { finished($0, nil) }
+                    layer.removeAll { leaving.contains($0) }
+                } catch {
+                    log.warning("lab stacks could not be deleted together", [("lab", lab), ("error", String(describing: error))])
+                }
+            }
+            Thread.concurrently(layer.count, width: LabBuilder.width) { [self, layer] position in
                 let step = steps[layer[position]]
                 let member = bodies["\(step.kind.rawValue) \(step.name)"]
                 do {

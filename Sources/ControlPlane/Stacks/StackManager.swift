@@ -406,23 +406,33 @@ public final class StackManager: @unchecked Sendable {
         }
     }
 
-    public func delete(_ name: String) throws {
+    public func delete(_ name: String) throws { try delete([name]) }
+
+    /// Deletes several stacks at once (their plugs are stopped together); 404 before anything
+    /// changes if one of them does not exist.
+    func delete(_ names: [String]) throws {
         try lock.withLock {
-            guard let spec = stacks[name] else { throw ControlPlaneError.notFound(kind: "stack", name: name) }
-            try store.deleteStack(name)
-            for worker in plugs[name] ?? [] { supervisor.remove(worker) }
-            plugs[name] = nil
-            stacks[name] = nil
-            for process in (processes.removeValue(forKey: name) ?? [:]).values {
-                process.stop()
-                process.remove()
+            let specs = try names.map { name in
+                guard let spec = stacks[name] else { throw ControlPlaneError.notFound(kind: "stack", name: name) }
+                return spec
             }
-            // Processes left running inside the namespace go with it (a host tap goes with its plug).
-            if let namespace = namespace(spec) {
-                namespace.destroy()
-                unlink(dhcpHook(spec))
+            for name in names { try store.deleteStack(name) }
+            supervisor.remove(names.flatMap { plugs[$0] ?? [] })
+            for spec in specs {
+                let name = spec.name
+                plugs[name] = nil
+                stacks[name] = nil
+                for process in (processes.removeValue(forKey: name) ?? [:]).values {
+                    process.stop()
+                    process.remove()
+                }
+                // Processes left running inside the namespace go with it (a host tap goes with its plug).
+                if let namespace = namespace(spec) {
+                    namespace.destroy()
+                    unlink(dhcpHook(spec))
+                }
+                events.publish("stack.deleted", ["stack": JSON(name)])
             }
-            events.publish("stack.deleted", ["stack": JSON(name)])
         }
     }
 

@@ -69,10 +69,15 @@ final class Supervisor: @unchecked Sendable {
     }
 
     /// Stops and forgets `worker`.
-    func remove(_ worker: SupervisedWorker) {
-        stop(worker)
-        workers[worker.key] = nil
-        try? store.deleteWorker(kind: worker.recipe.kind, name: worker.recipe.name)
+    func remove(_ worker: SupervisedWorker) { remove([worker]) }
+
+    /// Stops (all at once) and forgets `removed`.
+    func remove(_ removed: [SupervisedWorker]) {
+        stop(removed)
+        for worker in removed {
+            workers[worker.key] = nil
+            try? store.deleteWorker(kind: worker.recipe.kind, name: worker.recipe.name)
+        }
     }
 
     /// Stops then starts `worker`, whatever state it was in.
@@ -196,13 +201,22 @@ final class Supervisor: @unchecked Sendable {
     }
 
     /// SIGTERM, up to 2 s, then SIGKILL.
-    func stop(_ worker: SupervisedWorker) {
-        worker.lifecycle.stop()
-        worker.restartAt = nil
-        worker.events?.close()
-        worker.events = nil
-        guard worker.pid != nil else { return }
-        worker.signal(SIGTERM)
+    func stop(_ worker: SupervisedWorker) { stop([worker]) }
+
+    /// Stops several workers at once: every one is told (SIGTERM) before any is waited for.
+    func stop(_ workers: [SupervisedWorker]) {
+        for worker in workers {
+            worker.lifecycle.stop()
+            worker.restartAt = nil
+            worker.events?.close()
+            worker.events = nil
+            worker.signal(SIGTERM)
+        }
+        for worker in workers where worker.pid != nil { awaitExit(worker) }
+    }
+
+    /// Waits up to 2 s for a stopped worker to exit, then kills it.
+    private func awaitExit(_ worker: SupervisedWorker) {
         if let child = worker.child {
             if child.wait(timeoutSeconds: 2) == nil {
                 child.signal(SIGKILL)
