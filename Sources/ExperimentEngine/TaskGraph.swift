@@ -61,21 +61,16 @@ public struct TaskGraph: Sendable {
     }
 
     /// Every task after `id`, directly or not.
-    public func descendants(of id: String) -> Set<String> {
-        var found: Set<String> = []
-        var queue = dependents[id] ?? []
-        while let next = queue.popLast() {
-            if found.insert(next).inserted { queue += dependents[next] ?? [] }
-        }
-        return found
-    }
+    public func descendants(of id: String) -> Set<String> { reachable(from: id, along: dependents) }
 
     /// Every task `id` is after, directly or not.
-    public func ancestors(of id: String) -> Set<String> {
+    public func ancestors(of id: String) -> Set<String> { reachable(from: id, along: prerequisites) }
+
+    private func reachable(from id: String, along edges: [String: [String]]) -> Set<String> {
         var found: Set<String> = []
-        var queue = prerequisites[id] ?? []
+        var queue = edges[id] ?? []
         while let next = queue.popLast() {
-            if found.insert(next).inserted { queue += prerequisites[next] ?? [] }
+            if found.insert(next).inserted { queue += edges[next] ?? [] }
         }
         return found
     }

@@ -1,20 +1,9 @@
 // The task graph and scheduler in-process: cycles named as paths, and many generated DAGs run to
 // the end with random outcomes — never more than max_parallel at once, a task started only after
 // everything it is after passed, and every task that could not run skipped, naming why.
+import CableEngine
 import ExperimentEngine
 import Testing
-
-/// A small deterministic generator (SplitMix64), so a failing DAG can be generated again from its seed.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 @Suite struct TaskSchedulerTests {
     @Test func aCycleIsNamedAsThePathThatClosesIt() {
@@ -52,7 +41,7 @@ struct SplitMix: RandomNumberGenerator {
     }
 
     @Test(arguments: 0..<200) func generatedDAGsRunInOrderWithinTheirBound(seed: UInt64) {
-        var random = SplitMix(state: seed)
+        var random = RandomSource(seed: seed)
         let count = Int.random(in: 1...40, using: &random)
         let tasks: [(id: String, after: [String])] = (0..<count).map { index in
             let after = (0..<index).filter { _ in Int.random(in: 0..<100, using: &random) < 12 }.map { "t\($0)" }

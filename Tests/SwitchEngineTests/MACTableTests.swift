@@ -1,5 +1,6 @@
 // MACTable against a plain Dictionary model: random learns, lookups, flushes and expiry over
 // enough addresses to force resizes and long probe chains.
+import CableEngine
 import SwitchEngine
 import Testing
 
@@ -9,7 +10,7 @@ import Testing
     }
 
     @Test func agreesWithADictionaryModel() {
-        var generator = SplitMix(seed: 42)
+        var generator = RandomSource(seed: 42)
         // Below the model's peak (about 2,050 live entries), so a full table is met and refuses.
         let capacity = 1500
         var table = MACTable(agingSeconds: 50, capacity: capacity)
@@ -59,18 +60,5 @@ import Testing
         #expect((outcomes["refused"] ?? 0) > 0 && (outcomes["learned"] ?? 0) > 0, "\(outcomes)")
         let listed = table.list(now: now).count
         #expect(listed == model.entries.filter { now - $0.value.seen <= aging }.count)
-    }
-}
-
-/// A small deterministic generator so failures reproduce.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
