@@ -93,6 +93,9 @@ public final class CableManager: @unchecked Sendable {
 
     public var names: [String] { lock.withLock { cables.keys.sorted() } }
 
+    /// Whether there is a cable `name` (asks no worker).
+    func contains(_ name: String) -> Bool { lock.withLock { cables[name] != nil } }
+
     /// `running` once the worker serves and its local ends are plugged in (a remote peer may come
     /// later; a declared cut is as ready as it gets); otherwise what it is doing (nil: no such cable).
     func readiness(_ name: String) -> String? {

@@ -94,7 +94,14 @@ final class LabBuilder: Sendable {
         }
     }
 
-    func exists(_ kind: LabMember.Kind, _ global: String) -> Bool { readiness(kind, global) != nil }
+    /// Whether the member exists (no worker is asked).
+    func exists(_ kind: LabMember.Kind, _ global: String) -> Bool {
+        switch kind {
+        case .switch: switches.contains(global)
+        case .cable: cables.contains(global)
+        case .stack: stacks.contains(global)
+        }
+    }
 
     /// `running` when the member is up (every worker serves, every interface is plugged in), nil when it does not exist.
     func readiness(_ kind: LabMember.Kind, _ global: String) -> String? {

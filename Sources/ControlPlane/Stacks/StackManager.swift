@@ -305,6 +305,9 @@ public final class StackManager: @unchecked Sendable {
 
     public var names: [String] { lock.withLock { stacks.keys.sorted() } }
 
+    /// Whether there is a stack `name` (asks no worker).
+    func contains(_ name: String) -> Bool { lock.withLock { stacks[name] != nil } }
+
     /// `running` once every interface's plug runs with both its ends up (the interface is
     /// configured and plugged into its port); otherwise the first that is not, in its words.
     func readiness(_ name: String) -> String? {

@@ -180,6 +180,9 @@ public final class SwitchManager: @unchecked Sendable {
     /// Names of every switch.
     public var names: [String] { lock.withLock { switches.keys.sorted() } }
 
+    /// Whether there is a switch `name` (asks no worker).
+    func contains(_ name: String) -> Bool { lock.withLock { switches[name] != nil } }
+
     /// `running` once the switch's worker serves; otherwise its lifecycle's word (nil: no such switch).
     func readiness(_ name: String) -> String? { lock.withLock { switches[name]?.worker.lifecycle.state.rawValue } }
 
