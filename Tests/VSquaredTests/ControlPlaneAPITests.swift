@@ -147,6 +147,18 @@ extension DaemonProcess {
         #expect(after["generation"] == after["applied_generation"])
     }
 
+    /// The old worker's process descriptor is closed by a restart and its number is often the new
+    /// child's: its end must not be taken for the new worker dying during start-up.
+    @Test func restartsInARowEachAnswerARunningWorker() throws {
+        let daemon = try DaemonProcess()
+        try daemon.createSwitch(["name": "again"])
+        for round in 0..<40 {
+            let restarted = try daemon.client.request("POST", "/v1/switches/again/restart").json()
+            #expect(restarted["state"] == "running", "round \(round): \(restarted)")
+        }
+        #expect(try daemon.json("/v1/switches/again")["restart_count"] == 0)
+    }
+
     @Test func aReadWaitsForARestartingWorkerInsteadOfFailing() throws {
         let daemon = try DaemonProcess()
         try daemon.createSwitch(["name": "patient"])

@@ -45,10 +45,11 @@ final class SupervisedWorker: @unchecked Sendable {
     var pid: Int32? { child?.pid ?? watch?.pid }
     var key: String { recipe.kind + "/" + recipe.name }
 
-    /// The descriptor that becomes readable when the worker process ends.
-    var processDescriptor: Int32? {
-        if let child, !child.hasEnded { return child.processDescriptor }
-        return watch?.descriptor
+    /// The descriptor that becomes readable when the worker process ends, with the object that owns
+    /// it: a descriptor number is reused once its process is gone, so an end is the owner's only.
+    var processDescriptor: (fd: Int32, owner: AnyObject)? {
+        if let child, !child.hasEnded { return (child.processDescriptor, child) }
+        return watch.map { ($0.descriptor, $0) }
     }
 
     func signal(_ number: Int32) {

@@ -305,7 +305,8 @@ final class Supervisor: @unchecked Sendable {
     private func loop() {
         while true {
             var descriptors: [pollfd] = []
-            var owners: [SupervisedWorker?] = []
+            // Each descriptor's worker and, for a process descriptor, the child or watch it belongs to.
+            var owners: [(worker: SupervisedWorker, process: AnyObject?)?] = []
             var timeout: Int32 = 1000
             let done: Bool = lock.withLock {
                 if stopping { return true }
@@ -313,13 +314,13 @@ final class Supervisor: @unchecked Sendable {
                 owners.append(nil)
                 let now = Clock.monotonicNanoseconds()
                 for worker in workers.values {
-                    if let fd = worker.processDescriptor {
-                        descriptors.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0))
-                        owners.append(worker)
+                    if let process = worker.processDescriptor {
+                        descriptors.append(pollfd(fd: process.fd, events: Int16(POLLIN), revents: 0))
+                        owners.append((worker, process.owner))
                     }
                     if let socket = worker.events, socket.fd >= 0 {
                         descriptors.append(pollfd(fd: socket.fd, events: Int16(POLLIN), revents: 0))
-                        owners.append(worker)
+                        owners.append((worker, nil))
                     }
                     if let due = worker.restartAt {
                         timeout = min(timeout, Int32(max(0, (Int64(due) - Int64(now)) / 1_000_000)))
@@ -333,11 +334,12 @@ final class Supervisor: @unchecked Sendable {
             if descriptors[0].revents != 0 { _ = read(wakePipe[0], &scratch, scratch.count) }
             lock.withLock {
                 for (index, entry) in descriptors.enumerated().dropFirst() where entry.revents != 0 {
-                    guard let worker = owners[index], workers[worker.key] === worker else { continue }
-                    if entry.fd == worker.events?.fd {
+                    guard let (worker, process) = owners[index], workers[worker.key] === worker else { continue }
+                    if let process {
+                        // A restart meanwhile may have handed the old descriptor's number to the new child.
+                        if process === worker.processDescriptor?.owner { ended(worker) }
+                    } else if entry.fd == worker.events?.fd {
                         readEvents(worker)
-                    } else if entry.fd == worker.processDescriptor {
-                        ended(worker)
                     }
                 }
                 let now = Clock.monotonicNanoseconds()
