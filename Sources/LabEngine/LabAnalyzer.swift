@@ -17,6 +17,13 @@ public struct LabAnalysis: Sendable {
 
     public var errors: [LabProblem] { problems.filter { $0.severity == .error } }
     public var warnings: [LabProblem] { problems.filter { $0.severity == .warning } }
+
+    public init(problems: [LabProblem], switches: [SwitchFacts], cables: [CableFacts], stacks: [StackFacts]) {
+        self.problems = problems
+        self.switches = switches
+        self.cables = cables
+        self.stacks = stacks
+    }
 }
 
 public enum LabAnalyzer {
