@@ -22,6 +22,8 @@ public enum ControlPlaneError: Error, Equatable, Sendable, CustomStringConvertib
     case unprocessableField(path: String, message: String)
     /// A topology document with problems, every one of them (422 `invalid_topology`).
     case invalidTopology(problems: [LabProblem])
+    /// An experiment document with problems: every one of them, each at its pointer.
+    case invalidExperiment(problems: [LabProblem])
     /// The caller's If-Match names a generation the lab has moved on from (412 `generation_mismatch`).
     case staleGeneration(current: Int)
     /// A step of a lab's apply failed; the lab was put back to `generation` (422 `apply_failed`).
@@ -36,6 +38,7 @@ public enum ControlPlaneError: Error, Equatable, Sendable, CustomStringConvertib
         case .invalidField: return "invalid_field"
         case .unprocessableField: return "unprocessable"
         case .invalidTopology: return "invalid_topology"
+        case .invalidExperiment: return "invalid_experiment"
         case .staleGeneration: return "generation_mismatch"
         case .applyFailed: return "apply_failed"
         }
@@ -48,6 +51,8 @@ public enum ControlPlaneError: Error, Equatable, Sendable, CustomStringConvertib
         case .conflict(_, let message), .unprocessable(_, let message): return message
         case .workerUnavailable(let name, let reason): return "the worker of \(name) does not answer: \(reason)"
         case .invalidField(_, let message), .unprocessableField(_, let message): return message
+        case .invalidExperiment(let problems):
+            return "the experiment has \(problems.count) problem\(problems.count == 1 ? "" : "s"): " + problems.prefix(3).map(\.description).joined(separator: "; ")
         case .invalidTopology(let problems):
             return "the topology has \(problems.count) problem\(problems.count == 1 ? "" : "s"): " + problems.prefix(3).map(\.description).joined(separator: "; ")
         case .staleGeneration(let current):

@@ -10,17 +10,19 @@ public struct APIContext: Sendable {
     public var cables: CableManager
     public var stacks: StackManager
     public var labs: LabManager
+    public var experiments: ExperimentManager
     public var events: EventBus
     public var httpMetrics: HTTPMetrics
     public var staticFiles: StaticFiles?
 
     public init(daemon: DaemonInfo, switches: SwitchManager, cables: CableManager, stacks: StackManager, labs: LabManager,
-                events: EventBus, httpMetrics: HTTPMetrics, staticFiles: StaticFiles?) {
+                experiments: ExperimentManager, events: EventBus, httpMetrics: HTTPMetrics, staticFiles: StaticFiles?) {
         self.daemon = daemon
         self.switches = switches
         self.cables = cables
         self.stacks = stacks
         self.labs = labs
+        self.experiments = experiments
         self.events = events
         self.httpMetrics = httpMetrics
         self.staticFiles = staticFiles
@@ -38,6 +40,7 @@ public enum APIRouter {
         CableRoutes.register(on: &builder, cables: context.cables)
         StackRoutes.register(on: &builder, stacks: context.stacks)
         LabRoutes.register(on: &builder, labs: context.labs)
+        ExperimentRoutes.register(on: &builder, experiments: context.experiments)
         MetricsRoutes.register(on: &builder, switches: context.switches, cables: context.cables, stacks: context.stacks,
                                http: context.httpMetrics)
         EventRoutes.register(on: &builder, events: context.events)

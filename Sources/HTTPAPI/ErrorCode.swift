@@ -19,6 +19,8 @@ public enum ErrorCode: String, CaseIterable, Sendable {
     case unprocessable = "unprocessable"
     case pathTooLong = "path_too_long"
     case invalidTopology = "invalid_topology"
+    case invalidExperiment = "invalid_experiment"
+    case runFinished = "run_finished"
     case applyFailed = "apply_failed"
     case labMember = "lab_member"
     case generationMismatch = "generation_mismatch"

@@ -27,9 +27,9 @@ public struct Problem: Error, Sendable {
         case .unsupportedMediaType: return 415
         case .malformedJSON, .malformedYAML, .invalidField: return 400
         case .unauthorized: return 401
-        case .nameTaken, .vlanInUse, .vlanExists, .switchInUse, .conflict, .labMember: return 409
+        case .nameTaken, .vlanInUse, .vlanExists, .switchInUse, .conflict, .labMember, .runFinished: return 409
         case .generationMismatch: return 412
-        case .unprocessable, .pathTooLong, .invalidTopology, .applyFailed: return 422
+        case .unprocessable, .pathTooLong, .invalidTopology, .invalidExperiment, .applyFailed: return 422
         case .workerUnavailable: return 503
         case .internalError: return 500
         }
@@ -53,6 +53,8 @@ public struct Problem: Error, Sendable {
         case .unprocessable: return "Unprocessable"
         case .pathTooLong: return "Path too long"
         case .invalidTopology: return "Invalid topology"
+        case .invalidExperiment: return "Invalid experiment"
+        case .runFinished: return "Run finished"
         case .applyFailed: return "Apply failed"
         case .labMember: return "Member of a lab"
         case .generationMismatch: return "Generation mismatch"
@@ -76,6 +78,8 @@ public struct Problem: Error, Sendable {
                 return Problem(.unprocessable, detail: message, extra: ["field": JSON(path)])
             case .invalidTopology(let problems):
                 return Problem(.invalidTopology, detail: error.description, extra: ["problems": JSON(problems.map { JSON.object($0.json) })])
+            case .invalidExperiment(let problems):
+                return Problem(.invalidExperiment, detail: error.description, extra: ["problems": JSON(problems.map { JSON.object($0.json) })])
             case .applyFailed(let failures, let generation):
                 return Problem(.applyFailed, detail: error.description, extra: ["failures": JSON(failures), "generation": JSON(generation)])
             case .staleGeneration(let current):

@@ -21,6 +21,7 @@ extension JSON {
     public init(_ value: Double) { self = .double(value) }
     /// `nil` becomes JSON null.
     public init(_ value: String?) { self = value.map(JSON.string) ?? .null }
+    public init(_ value: Int?) { self = value.map { .int(Int64($0)) } ?? .null }
     public init(_ values: [JSON]) { self = .array(values) }
 }
 

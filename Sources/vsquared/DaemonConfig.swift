@@ -20,6 +20,8 @@ struct DaemonConfig: Equatable {
     var switchBinary: String?
     /// The vsquare-cable executable, if named (default: beside vsquared).
     var cableBinary: String?
+    /// How many experiment runs are kept per experiment, and for how many days.
+    var runHistory = RunRetention()
 
     static let defaultListen = "127.0.0.1:8420"
 
@@ -65,6 +67,9 @@ struct DaemonConfig: Equatable {
                            beside vsquared.
       --cable-binary PATH  The vsquare-cable executable. Default: the one       VSQUARE_CABLE_BIN
                            beside vsquared.
+      --run-history N      Experiment runs kept per experiment (the newest).   VSQUARE_RUN_HISTORY
+                           Default 50.
+      --run-history-days D Days a finished run is kept. Default 30.           VSQUARE_RUN_HISTORY_DAYS
       -h, --help           Show this text and exit.
       --version            Print the version and exit.
 
@@ -80,7 +85,8 @@ struct DaemonConfig: Equatable {
         var values: [String: String] = [:]
         let flags = ["--listen": "VSQUARE_LISTEN", "--home": "VSQUARE_HOME", "--run": "VSQUARE_RUN",
                      "--web": "VSQUARE_WEB", "--log-level": "VSQUARE_LOG_LEVEL", "--tokens": "VSQUARE_TOKENS",
-                     "--switch-binary": "VSQUARE_SWITCH_BIN", "--cable-binary": "VSQUARE_CABLE_BIN"]
+                     "--switch-binary": "VSQUARE_SWITCH_BIN", "--cable-binary": "VSQUARE_CABLE_BIN",
+                     "--run-history": "VSQUARE_RUN_HISTORY", "--run-history-days": "VSQUARE_RUN_HISTORY_DAYS"]
         for (_, variable) in flags { if let value = environment[variable], !value.isEmpty { values[variable] = value } }
         var index = 0
         while index < arguments.count {
@@ -126,9 +132,18 @@ struct DaemonConfig: Equatable {
         for (what, path) in [("home", home), ("run", run)] where !path.hasPrefix("/") {
             throw Invalid(description: "the \(what) directory must be an absolute path, not \(path)")
         }
+        var runHistory = RunRetention()
+        if let text = values["VSQUARE_RUN_HISTORY"] {
+            guard let count = Int(text), (1...100_000).contains(count) else { throw Invalid(description: "run history \(text) is not a count of 1 to 100000 runs") }
+            runHistory.count = count
+        }
+        if let text = values["VSQUARE_RUN_HISTORY_DAYS"] {
+            guard let days = Double(text), days > 0, days <= 36_500 else { throw Invalid(description: "run history days \(text) is not a number of days above 0") }
+            runHistory.ageSeconds = days * 86_400
+        }
         return .serve(DaemonConfig(listen: listen, home: home, run: run, web: values["VSQUARE_WEB"], logLevel: level,
                                    tokensFile: tokensFile, switchBinary: values["VSQUARE_SWITCH_BIN"],
-                                   cableBinary: values["VSQUARE_CABLE_BIN"]))
+                                   cableBinary: values["VSQUARE_CABLE_BIN"], runHistory: runHistory))
     }
 
     static func defaultHome(environment: [String: String], uid: UInt32) -> String {

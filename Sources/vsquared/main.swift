@@ -94,10 +94,20 @@ do {
 }
 // An apply an earlier vsquared left half done is finished (or undone) before requests come in.
 labs.start()
+let experiments: ExperimentManager
+do {
+    experiments = try ExperimentManager(store: store, labs: labs, switches: switches, cables: cables, stacks: stacks, events: events,
+                                        directory: config.home + "/experiments", retention: config.runHistory)
+} catch {
+    log.error("cannot load the experiments", [("error", String(describing: error))])
+    exit(1)
+}
+// Runs cut short by the last stop are marked aborted, and what they built removed, before requests come in.
+experiments.start()
 
 let daemon = DaemonInfo(store: store, scope: scope)
 let httpMetrics = HTTPMetrics()
-let router = APIRouter.make(APIContext(daemon: daemon, switches: switches, cables: cables, stacks: stacks, labs: labs, events: events,
+let router = APIRouter.make(APIContext(daemon: daemon, switches: switches, cables: cables, stacks: stacks, labs: labs, experiments: experiments, events: events,
                                        httpMetrics: httpMetrics,
                                        staticFiles: staticFiles), log: Log(label: "vsquared.api"))
 let responder: any HTTPResponder = tokens.isEmpty ? router : Authenticator(tokens: tokens, next: router)

@@ -69,8 +69,10 @@ let repositoryRoot: String = {
         let stacks = StackManager(switches: switches, cableBinary: "/bin/false", scope: InstanceScope(home: directory.path), store: store, events: events, supervisor: supervisor,
                                   log: Log(label: "test"))
         let labs = try LabManager(store: store, switches: switches, cables: cables, stacks: stacks, events: events)
+        let experiments = try ExperimentManager(store: store, labs: labs, switches: switches, cables: cables, stacks: stacks, events: events,
+                                                directory: directory.path + "/experiments")
         let context = APIContext(daemon: DaemonInfo(store: store, scope: InstanceScope(home: directory.path)), switches: switches, cables: cables,
-                                 stacks: stacks, labs: labs, events: events,
+                                 stacks: stacks, labs: labs, experiments: experiments, events: events,
                                  httpMetrics: HTTPMetrics(), staticFiles: nil)
         let router = APIRouter.make(context, log: Log(label: "test"))
         let routed = Set(router.routes)

@@ -40,7 +40,11 @@ def api(base, method, path, body=None):
 
 
 def empty(base):
-    """Deletes every stack, cable and switch the daemon has."""
+    """Deletes every experiment (its runs end and tear down), lab, stack, cable and switch the daemon has."""
+    for noun in ("experiments", "labs"):
+        status, listing = api(base, "GET", f"/v1/{noun}")
+        for item in (listing or {}).get(noun, []) if status == 200 else []:
+            api(base, "DELETE", f"/v1/{noun}/{item['name']}")
     for noun in ("stacks", "cables", "switches"):
         status, listing = api(base, "GET", f"/v1/{noun}")
         for item in (listing or {}).get(noun, []) if status == 200 else []:

@@ -18,6 +18,11 @@ def make_fixtures(daemon):
         assert status == 201, answer
     status, answer = daemon.request("POST", "/v1/cables", {"name": "fz", "a": {"switch": "fz"}, "b": {"switch": "fz2"}})
     assert status == 201, answer
+    # An experiment of control tasks only: runs of it build two switches and a cable, then go.
+    status, answer = daemon.request("POST", "/v1/experiments", {"name": "fz", "document": {
+        "topology": {"switches": [{"name": "s1"}, {"name": "s2"}], "cables": [{"name": "c", "a": {"switch": "s1"}, "b": {"switch": "s2"}}]},
+        "tasks": [{"id": "cut", "action": "cut", "cable": "c"}, {"id": "back", "after": ["cut"], "action": "restore", "cable": "c"}]}})
+    assert status == 201, answer
     if os.geteuid() == 0:
         status, answer = daemon.request("POST", "/v1/stacks", {
             "name": "fz", "interfaces": [{"name": "eth0", "switch": "fz", "addresses": ["10.250.0.1/24"]}]})

@@ -3,6 +3,7 @@ a VLAN, a cable and stacks, answers every operation of the spec with a documente
 body that matches that status's schema. The walk below names one request per operation; an
 operation the spec adds without a request here fails the coverage check."""
 import json
+import time
 import os
 import socket
 import urllib.error
@@ -93,7 +94,7 @@ def test_every_operation_answers_as_the_spec_says(spec, daemon):
     try:
         walk_every_operation(spec, daemon)
     finally:
-        for path in ("/v1/labs/lab1", "/v1/labs/lab3", "/v1/stacks/h1", "/v1/cables/c1", "/v1/switches/s1?force=true", "/v1/switches/s2?force=true"):
+        for path in ("/v1/experiments/exp1", "/v1/labs/lab1", "/v1/labs/lab3", "/v1/stacks/h1", "/v1/cables/c1", "/v1/switches/s1?force=true", "/v1/switches/s2?force=true"):
             daemon.request("DELETE", path)
 
 
@@ -202,6 +203,8 @@ def walk_every_operation(spec, daemon):
     assert "lab1" in [item["name"] for item in walk("GET", "/v1/labs")["labs"]]
     assert walk("GET", "/v1/labs/{name}", {"name": "lab1"})["topology"] == topology
 
+    walk_experiments(walk)
+
     walk("GET", "/v1/events")
     walk("GET", "/metrics")
     walk("POST", "/v1/switches/{name}/restart", {"name": "s1"})
@@ -225,6 +228,45 @@ def walk_every_operation(spec, daemon):
              if method in ("get", "put", "post", "patch", "delete")}
     missing = every - walk.covered - (set() if ROOT_USER else NEEDS_ROOT)
     assert not missing, f"operations the walk does not exercise: {sorted(missing)}"
+
+
+def walk_experiments(walk):
+    """An experiment with control tasks only (switches and a cable: no root needed), refused and
+    accepted, run twice in one run, reported, cancelled and deleted."""
+    experiment = {"description": "contract", "seed": 5,
+                  "topology": {"switches": [{"name": "a"}, {"name": "b"}],
+                               "cables": [{"name": "ab", "a": {"switch": "a"}, "b": {"switch": "b"}}]},
+                  "tasks": [{"id": "flush", "action": "flush_macs", "switch": "a"},
+                            {"id": "cut", "after": ["flush"], "action": "cut", "cable": "ab"},
+                            {"id": "nap", "after": ["cut"], "action": "sleep", "seconds": 0.1},
+                            {"id": "back", "after": ["nap"], "action": "restore", "cable": "ab"}]}
+    cyclic = {**experiment, "tasks": [{"id": "x", "after": ["y"], "action": "sleep", "seconds": 0},
+                                      {"id": "y", "after": ["x"], "action": "sleep", "seconds": 0}]}
+    refused = walk("POST", "/v1/experiments", body={"name": "exp2", "document": cyclic}, expect=422)
+    assert refused["code"] == "invalid_experiment" and "x → y → x" in refused["problems"][0]["message"], refused
+    created = walk("POST", "/v1/experiments", body={"name": "exp1", "document": experiment}, expect=201)
+    assert [task["id"] for task in created["tasks"]] == ["flush", "cut", "nap", "back"]
+    assert "exp1" in [item["name"] for item in walk("GET", "/v1/experiments")["experiments"]]
+    walk("GET", "/v1/experiments/{name}", {"name": "exp1"})
+    updated = walk("PUT", "/v1/experiments/{name}", {"name": "exp1"}, body={"document": {**experiment, "seed": 6}},
+                   headers={"If-Match": '"1"'})
+    assert updated["generation"] == 2
+    run = walk("POST", "/v1/experiments/{name}/runs", {"name": "exp1"}, body={"repeat": 2}, expect=202)
+    for _ in range(300):
+        record = walk("GET", "/v1/experiments/{name}/runs/{id}", {"name": "exp1", "id": run["id"]})
+        if record["state"] in ("passed", "failed", "error", "cancelled", "timed_out"):
+            break
+        time.sleep(0.1)
+    assert record["state"] == "passed" and len(record["repetitions"]) == 2, record
+    assert [task["status"] for task in record["tasks"]] == ["passed"] * 4, record["tasks"]
+    report = walk("GET", "/v1/experiments/{name}/runs/{id}/report", {"name": "exp1", "id": run["id"]})
+    assert report["seeds"]["run"] == "6" and report["document"]["seed"] == 6
+    walk("POST", "/v1/experiments/{name}/runs/{id}/cancel", {"name": "exp1", "id": run["id"]}, expect=409)
+    second = walk("POST", "/v1/experiments/{name}/runs", {"name": "exp1"}, expect=202)
+    walk("POST", "/v1/experiments/{name}/runs/{id}/cancel", {"name": "exp1", "id": second["id"]}, expect=202)
+    assert len(walk("GET", "/v1/experiments/{name}/runs", {"name": "exp1"})["runs"]) == 2
+    walk("DELETE", "/v1/experiments/{name}", {"name": "exp1"}, expect=204)
+    walk("GET", "/v1/experiments/{name}", {"name": "exp1"}, expect=404)
 
 
 def free_port():

@@ -32,6 +32,13 @@ extension Store {
         CREATE TABLE labs (name TEXT PRIMARY KEY, spec TEXT NOT NULL, generation INTEGER NOT NULL,
                            created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
         """,
+        // 6: experiments (the document, as JSON) and their runs (each run's whole record, as JSON).
+        """
+        CREATE TABLE experiments (name TEXT PRIMARY KEY, spec TEXT NOT NULL, generation INTEGER NOT NULL,
+                                  created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+        CREATE TABLE experiment_runs (experiment TEXT NOT NULL, number INTEGER NOT NULL, state TEXT NOT NULL,
+                                      created_at TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY (experiment, number));
+        """,
     ]
 
     /// The newest schema this build knows.

@@ -21,8 +21,10 @@ extension SwitchSpec {
         }
         spec.socketMode = parsed
         spec.socketGroup = try reader.optionalString("socket_group", nullable: true)
-        if let group = spec.socketGroup, !(1...32).contains(group.utf8.count) {
-            throw JSONFieldError(path: "socket_group", rule: "must be a group name or number of 1 to 32 characters")
+        // A portable group name (letters, digits, `_`, `.`, `-`, not first): what the spec's pattern says.
+        if let group = spec.socketGroup, !(1...32).contains(group.utf8.count) || group.hasPrefix("-")
+            || !group.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) || [0x5F, 0x2E, 0x2D].contains($0) }) {
+            throw JSONFieldError(path: "socket_group", rule: "must be a group name or number of 1 to 32 letters, digits, `_`, `.` or `-` (not first)")
         }
         // The worker would refuse an unknown group at every start: refuse it now.
         if let group = spec.socketGroup, FileSystem.groupID(group) == nil {

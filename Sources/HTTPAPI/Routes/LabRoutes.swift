@@ -5,6 +5,7 @@
 // POST /v1/labs/plan answers what a create would do, and does nothing.
 import ControlPlane
 import JSON
+import LabEngine
 import YAML
 
 public enum LabRoutes {
@@ -53,7 +54,7 @@ public enum LabRoutes {
                 document = .object(try reader.object("topology").object)
                 try reader.finish()
             }
-            let ifMatch = try generation(ifMatch: request.header("if-match"), labs: labs, name: name)
+            let ifMatch = try generation(ifMatch: request.header("if-match")) { try labs.generation(name) }
             let reply = try located(yaml) { try labs.update(name: name, document: document, ifMatch: ifMatch, dryRun: dryRun) }
             return dryRun ? .json(.object(reply)) : tagged(.json(.object(reply)), reply)
         }
@@ -72,7 +73,7 @@ public enum LabRoutes {
         }
     }
 
-    /// A lab's generation is its entity tag.
+    /// A lab's (or an experiment's) generation is its entity tag.
     static func tagged(_ response: HTTPResponse, _ lab: JSONObject) -> HTTPResponse {
         var response = response
         if let generation = lab["generation"]?.intValue { response.headers.append(("ETag", "\"\(generation)\"")) }
@@ -80,11 +81,11 @@ public enum LabRoutes {
     }
 
     /// The generation an If-Match header names (nil without one, or for `*`); 412 when none of its
-    /// entity tags is the lab's (RFC 9110 §13.1.1: a value that is no entity tag matches nothing).
-    static func generation(ifMatch header: String?, labs: LabManager, name: String) throws -> Int? {
+    /// entity tags is the current one (RFC 9110 §13.1.1: a value that is no entity tag matches nothing).
+    static func generation(ifMatch header: String?, current generation: () throws -> Int) throws -> Int? {
         guard let header = header.map({ Substring($0).trimmingSpaces() }), !header.isEmpty, header != "*" else { return nil }
         let tags = header.split(separator: ",").map { $0.trimmingSpaces() }.map { $0.hasPrefix("W/") ? String($0.dropFirst(2)) : $0 }
-        let current = try labs.generation(name)
+        let current = try generation()
         if tags.contains("\"\(current)\"") { return current }
         throw ControlPlaneError.staleGeneration(current: current)
     }
@@ -132,21 +133,30 @@ public enum LabRoutes {
         }
     }
 
-    /// Runs `body`; a topology refused with problems gets each problem's line and column in `document`.
+    /// Runs `body`; a document (a topology or an experiment) refused with problems gets each
+    /// problem's line and column in `document`.
     static func located(_ document: YAMLDocument?, _ body: () throws -> JSONObject) throws -> JSONObject {
         do {
             return try body()
-        } catch ControlPlaneError.invalidTopology(let problems) where document != nil {
+        } catch let error as ControlPlaneError where document != nil {
+            let code: ErrorCode, problems: [LabProblem]
+            switch error {
+            case .invalidTopology(let found): (code, problems) = (.invalidTopology, found)
+            case .invalidExperiment(let found): (code, problems) = (.invalidExperiment, found)
+            default: throw error
+            }
             let located = problems.map { problem -> JSON in
                 var item = problem.json
-                if let position = document!.positions[problem.pointer] {
+                // A missing field has no position of its own: the nearest object that holds it does.
+                var pointer = Substring(problem.pointer)
+                while document!.positions[String(pointer)] == nil, let slash = pointer.lastIndex(of: "/") { pointer = pointer[..<slash] }
+                if let position = document!.positions[String(pointer)] {
                     item["line"] = JSON(position.line)
                     item["column"] = JSON(position.column)
                 }
                 return .object(item)
             }
-            throw Problem(.invalidTopology, detail: ControlPlaneError.invalidTopology(problems: problems).description,
-                          extra: ["problems": .array(located)])
+            throw Problem(code, detail: error.description, extra: ["problems": .array(located)])
         }
     }
 }
