@@ -154,14 +154,20 @@ final class ExperimentRunner: @unchecked Sendable {
         }
     }
 
-    /// Each switch's and cable's counters, by local name.
+    /// Each switch's and cable's counters, by local name (without the control reply's own `id` and `ok`).
     func counters(_ lab: String) -> JSONObject {
         var switchCounters = JSONObject(), cableCounters = JSONObject()
+        func counters(_ reply: JSON?) -> JSON {
+            guard var object = reply?.objectValue else { return .null }
+            object["id"] = nil
+            object["ok"] = nil
+            return .object(object)
+        }
         for facts in analysis.topology.switches {
-            switchCounters[facts.name] = (try? switches.ask(LabNames.global(lab: lab, local: facts.name), "counters")) ?? .null
+            switchCounters[facts.name] = counters(try? switches.ask(LabNames.global(lab: lab, local: facts.name), "counters"))
         }
         for facts in analysis.topology.cables {
-            cableCounters[facts.name] = (try? cables.ask(LabNames.global(lab: lab, local: facts.name), "counters")) ?? .null
+            cableCounters[facts.name] = counters(try? cables.ask(LabNames.global(lab: lab, local: facts.name), "counters"))
         }
         return ["switches": .object(switchCounters), "cables": .object(cableCounters)]
     }
