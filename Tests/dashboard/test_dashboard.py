@@ -353,3 +353,100 @@ def test_labs_view_checks_plans_applies_and_resets(browser):
     finally:
         daemon.request("DELETE", "/v1/labs/class1")
         daemon.cleanup()
+
+
+EXPERIMENT_DOCUMENT = """description: a ping, a cut and a command that fails
+max_parallel: 2
+topology:
+  switches:
+    - name: left
+    - name: right
+  cables:
+    - name: wire
+      a: {switch: left}
+      b: {switch: right}
+  stacks:
+    - name: a
+      interfaces: [{name: eth0, switch: left, addresses: [10.230.0.1/24]}]
+    - name: b
+      interfaces: [{name: eth0, switch: right, addresses: [10.230.0.2/24]}]
+tasks:
+  - id: up
+    action: wait_until
+    host: a
+    ping: 10.230.0.2
+    timeout_s: 10
+  - id: ping
+    after: [up]
+    hosts: [a]
+    argv: [ping, -n, -c, "2", -i, "0.2", 10.230.0.2]
+  - id: cut
+    after: [ping]
+    action: cut
+    cable: wire
+  - id: lost
+    after: [cut]
+    hosts: [b]
+    argv: [ping, -n, -c, "1", -W, "1", 10.230.0.1]
+    expect: {fail: true}
+  - id: doomed
+    after: [up]
+    hosts: [b]
+    argv: [sh, -c, "echo about to fail; exit 3"]
+  - id: never
+    after: [doomed]
+    hosts: [a]
+    argv: ["true"]
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="netns stacks need root")
+def test_experiments_view_runs_and_shows_the_graph_timeline_output_and_report(browser):
+    daemon = Daemon()
+    try:
+        daemon.start()
+        browser.navigate(daemon.base + "/#/experiments")
+        browser.wait_for("document.querySelector('table.experiments').closest('.table-wrap').dataset.empty === 'No experiments yet.'")
+        browser.evaluate("document.querySelector('input[name=name]').value = 'exp1'")
+        # A cycle: refused, shown under the line it points at.
+        cyclic = EXPERIMENT_DOCUMENT.replace("  - id: up\n    action: wait_until", "  - id: up\n    after: [never]\n    action: wait_until")
+        set_document(browser, "textarea.document", cyclic)
+        browser.click("[...document.querySelectorAll('button')].find(b => b.textContent === 'Create experiment')", "Create experiment")
+        message = browser.wait_for("document.querySelector('.problem-line[data-code=cycle]')?.textContent", message="the cycle was not shown")
+        assert "→" in message, message
+        assert daemon.request("GET", "/v1/experiments")[1]["experiments"] == []
+
+        set_document(browser, "textarea.document", EXPERIMENT_DOCUMENT)
+        browser.click("[...document.querySelectorAll('button')].find(b => b.textContent === 'Create experiment')", "Create experiment")
+        browser.wait_for("location.hash === '#/experiments/exp1'", timeout=15)
+        browser.wait_for("document.querySelectorAll('svg.task-graph g.task').length === 6", message="no task graph")
+        assert browser.evaluate("document.querySelectorAll('svg.task-graph path.edge').length") == 5
+        browser.click("[...document.querySelectorAll('button')].find(b => b.textContent === 'Start run')", "Start run")
+        browser.wait_for("['passed', 'failed'].includes(document.querySelector('.run-summary')?.dataset.state)", timeout=60,
+                         message="the run never ended")
+        statuses = browser.evaluate("Object.fromEntries([...document.querySelectorAll('svg.task-graph g.task')].map(g => [g.dataset.task, g.dataset.status]))")
+        assert statuses == {"up": "passed", "ping": "passed", "cut": "passed", "lost": "passed", "doomed": "failed", "never": "skipped"}, statuses
+        assert browser.evaluate("document.querySelector('.run-summary').dataset.state") == "failed"
+        assert browser.evaluate("document.querySelectorAll('.timeline-row').length") == 6
+        assert browser.evaluate("document.querySelectorAll('.timeline-row .bar').length") == 5
+        # A task's output and verdicts.
+        browser.click("document.querySelector('.timeline-row[data-task=doomed]')", "the doomed task")
+        text = browser.wait_for("document.querySelector('.task-output pre.stdout')?.textContent")
+        assert "about to fail" in text, text
+        verdict = browser.evaluate("document.querySelector('.task-output ul.verdicts li.failed')?.textContent")
+        assert "exit_code" in verdict and "3" in verdict, verdict
+        assert browser.evaluate("document.querySelector('button[hidden]')?.textContent") == "Cancel run"
+        assert browser.evaluate("!document.querySelector('.actions button:not([hidden])')") is False
+        assert browser.evaluate("[...document.querySelectorAll('button')].find(b => b.textContent === 'Download report').hidden") is False
+        assert browser.evaluate("document.querySelector('table.runs tbody tr')?.textContent").startswith("#1")
+        assert no_horizontal_overflow(browser)
+        browser.screenshot(SHOTS / "experiment-1280x800.png")
+        # The report the button downloads is the run's.
+        report = daemon.request("GET", "/v1/experiments/exp1/runs/1/report")[1]
+        assert report["state"] == "failed" and report["repetitions"][0]["tasks"][4]["status"] == "failed"
+        browser.navigate(daemon.base + "/#/experiments")
+        browser.wait_for("document.querySelector('table.experiments tr[data-key=exp1]')?.textContent.includes('#1 failed')")
+        assert browser.console == [], f"the page reported errors: {browser.console}"
+    finally:
+        daemon.request("DELETE", "/v1/experiments/exp1")
+        daemon.cleanup()

@@ -1,4 +1,5 @@
-// The dashboard's shell: hash routes (#/, #/labs, #/labs/NAME, #/switches/NAME, #/cables/NAME, #/stacks/NAME), the
+// The dashboard's shell: hash routes (#/, #/labs, #/labs/NAME, #/experiments, #/experiments/NAME, #/switches/NAME,
+// #/cables/NAME, #/stacks/NAME), the
 // problem banner, the token dialog, the event stream, and a refresh every two seconds for live
 // counters. A view is {refresh(), dispose()} built by its module's mount().
 import { onTokenNeeded, token } from "./api.js";
@@ -11,6 +12,8 @@ import * as cableView from "./views/cable.js";
 import * as stackView from "./views/stack.js";
 import * as labsView from "./views/labs.js";
 import * as labView from "./views/lab.js";
+import * as experimentsView from "./views/experiments.js";
+import * as experimentView from "./views/experiment.js";
 
 const main = document.getElementById("view");
 const streamStatus = document.getElementById("stream-status");
@@ -22,9 +25,11 @@ let refreshTimer = null;
 
 function route() {
   const parts = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
-  const routes = { switches: switchView, cables: cableView, stacks: stackView, labs: labView };
-  if (parts[0] && routes[parts[0]] && parts[1]) return { module: routes[parts[0]], name: parts[1], nav: parts[0] === "labs" ? "labs" : "overview" };
-  if (parts[0] === "labs") return { module: labsView, name: null, nav: "labs" };
+  const routes = { switches: switchView, cables: cableView, stacks: stackView, labs: labView, experiments: experimentView };
+  const nav = ["labs", "experiments"].includes(parts[0]) ? parts[0] : "overview";
+  if (parts[0] && routes[parts[0]] && parts[1]) return { module: routes[parts[0]], name: parts[1], nav };
+  if (parts[0] === "labs") return { module: labsView, name: null, nav };
+  if (parts[0] === "experiments") return { module: experimentsView, name: null, nav };
   return { module: overview, name: null, nav: "overview" };
 }
 
