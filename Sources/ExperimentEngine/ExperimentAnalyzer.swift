@@ -528,18 +528,14 @@ struct FieldReader {
         return texts
     }
 
-    func number(_ key: String, in range: ClosedRange<Double>, rule: String) -> Double? {
-        guard let value = body[key] else { return nil }
-        guard let number = value.doubleValue, range.contains(number) else {
-            report(at + "/" + key, "invalid_field", rule)
-            return nil
-        }
-        return number
-    }
+    func number(_ key: String, in range: ClosedRange<Double>, rule: String) -> Double? { value(key, in: range, rule: rule, \.doubleValue) }
 
-    func integer(_ key: String, in range: ClosedRange<Int>, rule: String) -> Int? {
+    func integer(_ key: String, in range: ClosedRange<Int>, rule: String) -> Int? { value(key, in: range, rule: rule, \.integerValue) }
+
+    /// The field read by `read` when it is there and in `range`; reported (and nil) when it is there but is not.
+    private func value<T: Comparable>(_ key: String, in range: ClosedRange<T>, rule: String, _ read: (JSON) -> T?) -> T? {
         guard let value = body[key] else { return nil }
-        guard let number = value.integerValue, range.contains(number) else {
+        guard let number = read(value), range.contains(number) else {
             report(at + "/" + key, "invalid_field", rule)
             return nil
         }

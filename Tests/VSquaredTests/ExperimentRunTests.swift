@@ -6,16 +6,9 @@ import JSON
 import Posix
 import Testing
 import VSquareTesting
-import YAML
 
 @Suite(.serialized, .enabled(if: geteuid() == 0, "netns stacks need root")) struct ExperimentRunTests {
-    static func example(_ name: String) throws -> JSON {
-        var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-        parts.removeLast(3)
-        let path = parts.joined(separator: "/") + "/ops/examples/experiments/" + name
-        let bytes = try #require(FileSystem.readFile(path), "no example \(path)")
-        return try YAMLDocument(text: String(decoding: bytes, as: UTF8.self)).json
-    }
+    static func example(_ name: String) throws -> JSON { try LabAPITests.example(name, in: "experiments") }
 
     /// Two hosts on two switches joined by cable `wire`, with IPv6 off (only the tasks' frames cross).
     static func pair(_ tasks: [JSON], _ extra: JSONObject = [:]) -> JSON {
@@ -317,5 +310,50 @@ import YAML
         for id in ["pc1-leased", "pc2-leased", "default-route", "gateway", "each-other"] {
             #expect(task(record, id)["status"] == "passed", "\(task(record, id))")
         }
+    }
+}
+
+/// Run history: kept in SQLite across restarts, within its retention (count and age), outputs with
+/// it. Control tasks only (switches and a cable), so no root is needed.
+@Suite struct ExperimentHistoryTests {
+    static let document: JSON = [
+        "topology": ["switches": [["name": "s1"], ["name": "s2"]], "cables": [["name": "c", "a": ["switch": "s1"], "b": ["switch": "s2"]]]],
+        "tasks": [["id": "cut", "action": "cut", "cable": "c"], ["id": "back", "after": ["cut"], "action": "restore", "cable": "c"]],
+    ]
+
+    func numbers(_ daemon: DaemonProcess) throws -> [Int] {
+        (try daemon.json("/v1/experiments/hist/runs")["runs"]?.arrayValue ?? []).compactMap { $0["id"]?.intValue }
+    }
+
+    @Test func historySurvivesARestartWithinItsRetention() throws {
+        let directory = TempDirectory(prefix: "vsqd")
+        var daemon = try DaemonProcess(arguments: ["--run-history", "2"], directory: directory)
+        #expect(try daemon.client.send("POST", "/v1/experiments", json: ["name": "hist", "document": ExperimentHistoryTests.document]).status == 201)
+        for _ in 0..<3 {
+            let location = try #require(try daemon.client.send("POST", "/v1/experiments/hist/runs", json: [:]).header("Location"))
+            #expect(try eventually(timeoutSeconds: 20) { try daemon.json(location)["state"] == "passed" })
+        }
+        // The newest two are kept; the first is gone, with its outputs.
+        var kept: [Int] = []
+        #expect(try eventually(timeoutSeconds: 5) { kept = try numbers(daemon); return kept == [2, 3] }, "\(kept)")
+        #expect(try daemon.client.get("/v1/experiments/hist/runs/1").status == 404)
+        #expect(!FileSystem.exists(daemon.home + "/experiments/hist/runs/1") && FileSystem.exists(daemon.home + "/experiments/hist/runs/3"))
+        _ = daemon.stop()
+        daemon = try DaemonProcess(arguments: ["--run-history", "2"], directory: directory)
+        #expect(try numbers(daemon) == [2, 3])
+        #expect(try daemon.json("/v1/experiments/hist/runs/3")["state"] == "passed")
+        #expect(try daemon.json("/v1/experiments/hist/runs/3/report")["document"] == ExperimentHistoryTests.document)
+        // Numbers go on from where they were.
+        let next = try daemon.client.send("POST", "/v1/experiments/hist/runs", json: [:])
+        #expect(try next.json()["id"] == 4)
+        #expect(try eventually(timeoutSeconds: 20) { try daemon.json("/v1/experiments/hist/runs/4")["state"] == "passed" })
+        // Past their age (here two seconds), finished runs are forgotten when vsquared starts.
+        _ = daemon.stop()
+        usleep(2_100_000)
+        daemon = try DaemonProcess(arguments: ["--run-history-days", "0.00002"], directory: directory)
+        #expect(try numbers(daemon) == [])
+        #expect(try daemon.json("/v1/experiments/hist")["runs"]?["count"] == 0)
+        #expect(try daemon.client.request("DELETE", "/v1/experiments/hist").status == 204)
+        #expect(!FileSystem.exists(daemon.home + "/experiments/hist"))
     }
 }

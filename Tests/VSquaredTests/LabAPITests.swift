@@ -9,10 +9,11 @@ import VSquareTesting
 import YAML
 
 @Suite(.serialized) struct LabAPITests {
-    static func example(_ name: String) throws -> JSON {
+    /// A document of ops/examples/ (`labs/` unless said otherwise), as JSON.
+    static func example(_ name: String, in folder: String = "labs") throws -> JSON {
         var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
         parts.removeLast(3)
-        let path = parts.joined(separator: "/") + "/ops/examples/labs/" + name
+        let path = parts.joined(separator: "/") + "/ops/examples/\(folder)/" + name
         let bytes = try #require(FileSystem.readFile(path), "no example \(path)")
         return try YAMLDocument(text: String(decoding: bytes, as: UTF8.self)).json
     }

@@ -102,7 +102,7 @@ public final class ExperimentManager: @unchecked Sendable {
             experiments[name] = spec
         }
         events.publish("experiment.created", ["experiment": JSON(name)])
-        return with(warnings: analysis, try get(name))
+        return try get(name).adding(warnings: analysis.warnings)
     }
 
     /// A new document; runs under way keep the one they started with.
@@ -118,7 +118,7 @@ public final class ExperimentManager: @unchecked Sendable {
             experiments[name] = spec
         }
         events.publish("experiment.updated", ["experiment": JSON(name)])
-        return with(warnings: analysis, try get(name))
+        return try get(name).adding(warnings: analysis.warnings)
     }
 
     public func list() -> [JSONObject] { lock.withLock { experiments.keys.sorted() }.compactMap { try? get($0) } }
@@ -197,7 +197,8 @@ public final class ExperimentManager: @unchecked Sendable {
     public func runs(_ name: String) throws -> [JSONObject] {
         try lock.withLock {
             guard experiments[name] != nil else { throw ControlPlaneError.notFound(kind: "experiment", name: name) }
-            return (runs[name] ?? [:]).values.sorted { $0.number < $1.number }.map(ExperimentManager.summary)
+            return (runs[name] ?? [:]).values.sorted { $0.number < $1.number }
+                .map { active["\(name)/\($0.number)"]?.snapshot ?? $0 }.map(ExperimentManager.summary)
         }
     }
 
@@ -214,6 +215,7 @@ public final class ExperimentManager: @unchecked Sendable {
     public func run(_ name: String, _ number: Int) throws -> JSONObject {
         try lock.withLock { try kept(name, number).json.objectValue ?? [:] }
     }
+
 
     /// Asks a run to stop; it tears down and ends `cancelled`.
     public func cancel(_ name: String, _ number: Int) throws -> JSONObject {
@@ -250,9 +252,10 @@ public final class ExperimentManager: @unchecked Sendable {
                              "reasons": JSON(run.repetitions.flatMap { $0.fidelity["reasons"]?.arrayValue ?? [] })]]
     }
 
-    /// Needs the lock.
+    /// Needs the lock. A run under way is read from its runner: its record as it is now.
     private func kept(_ name: String, _ number: Int) throws -> ExperimentRun {
         guard experiments[name] != nil else { throw ControlPlaneError.notFound(kind: "experiment", name: name) }
+        if let runner = active["\(name)/\(number)"] { return runner.snapshot }
         guard let run = runs[name]?[number] else { throw ControlPlaneError.notFound(kind: "run", name: "\(name)/\(number)") }
         return run
     }
@@ -291,12 +294,6 @@ public final class ExperimentManager: @unchecked Sendable {
         let analysis = ExperimentAnalyzer.analyze(document, vocabulary: vocabulary)
         guard analysis.errors.isEmpty else { throw ControlPlaneError.invalidExperiment(problems: analysis.errors) }
         return analysis
-    }
-
-    private func with(warnings analysis: ExperimentAnalysis, _ reply: JSONObject) -> JSONObject {
-        var reply = reply
-        reply["warnings"] = JSON(analysis.warnings.map { JSON.object($0.json) })
-        return reply
     }
 }
 

@@ -47,13 +47,23 @@ final class ExperimentRunner: @unchecked Sendable {
     }
 
     var snapshot: ExperimentRun { record.withLock { $0 } }
+    /// When the record was last stored; a task's progress is stored at most every `persistInterval`
+    /// (reads see the live record), every other change at once.
+    private let lastPersisted = Mutex<UInt64>(0)
+    static let persistInterval: UInt64 = 250_000_000
 
-    private func update(_ body: (inout ExperimentRun) -> Void) {
+    private func update(now: Bool = true, _ body: (inout ExperimentRun) -> Void) {
         let copy = record.withLock { run -> ExperimentRun in
             body(&run)
             return run
         }
-        persist(copy)
+        let due = lastPersisted.withLock { last in
+            let time = Clock.monotonicNanoseconds()
+            guard now || time - last >= ExperimentRunner.persistInterval else { return false }
+            last = time
+            return true
+        }
+        if due { persist(copy) }
     }
 
     private var identity: JSONObject {
@@ -140,8 +150,8 @@ final class ExperimentRunner: @unchecked Sendable {
         return outcome
     }
 
-    private func updateRepetition(_ body: (inout ExperimentRun.Repetition) -> Void) {
-        update { run in
+    private func updateRepetition(now: Bool = true, _ body: (inout ExperimentRun.Repetition) -> Void) {
+        update(now: now) { run in
             guard !run.repetitions.isEmpty else { return }
             body(&run.repetitions[run.repetitions.count - 1])
         }
@@ -247,7 +257,7 @@ final class ExperimentRunner: @unchecked Sendable {
     }
 
     private func setTask(_ id: String, _ body: (inout TaskResult) -> Void) {
-        updateRepetition { repetition in
+        updateRepetition(now: false) { repetition in
             guard let index = repetition.tasks.firstIndex(where: { $0.id == id }) else { return }
             body(&repetition.tasks[index])
         }

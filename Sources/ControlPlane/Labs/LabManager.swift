@@ -70,7 +70,7 @@ public final class LabManager: @unchecked Sendable {
             spec.applying = LabApply(from: [:], fromGeneration: 0, undoesOnFailure: false, purpose: "applied")
             try save(spec)
             run(name, resumed: false)
-            return with(warnings: analysis, try get(name))
+            return try get(name).adding(warnings: analysis.warnings)
         }
     }
 
@@ -86,10 +86,11 @@ public final class LabManager: @unchecked Sendable {
             let known = Set(current.map { "\($0.kind.rawValue) \($0.name)" })
             try checkGlobalNames(desired.filter { !known.contains("\($0.kind.rawValue) \($0.name)") }, lab: name)
             if dryRun {
-                return with(warnings: analysis, ["name": JSON(name), "generation": JSON(spec.generation),
-                                                 "steps": JSON(steps.map { JSON.object($0.json(lab: name)) })])
+                let plan: JSONObject = ["name": JSON(name), "generation": JSON(spec.generation),
+                                        "steps": JSON(steps.map { JSON.object($0.json(lab: name)) })]
+                return plan.adding(warnings: analysis.warnings)
             }
-            guard document != spec.document else { return with(warnings: analysis, try get(name)) }
+            guard document != spec.document else { return try get(name).adding(warnings: analysis.warnings) }
             spec.applying = LabApply(from: spec.document, fromGeneration: spec.generation, undoesOnFailure: true, purpose: "applied")
             spec.document = document
             spec.generation += 1
@@ -99,7 +100,7 @@ public final class LabManager: @unchecked Sendable {
             if after.lastApply["outcome"] == "rolled_back" {
                 throw ControlPlaneError.applyFailed(failures: after.lastApply["failures"]?.arrayValue ?? [], generation: after.generation)
             }
-            var reply = with(warnings: analysis, try get(name))
+            var reply = try get(name).adding(warnings: analysis.warnings)
             reply["steps"] = JSON(steps.map { JSON.object($0.json(lab: name)) })
             return reply
         }
@@ -109,7 +110,8 @@ public final class LabManager: @unchecked Sendable {
     public func plan(name: String, document: JSON) throws -> JSONObject {
         let analysis = try analyzed(document)
         let steps = LabPlanner.plan(from: [], to: LabMember.members(of: document))
-        return with(warnings: analysis, ["name": JSON(name), "steps": JSON(steps.map { JSON.object($0.json(lab: name)) })])
+        let plan: JSONObject = ["name": JSON(name), "steps": JSON(steps.map { JSON.object($0.json(lab: name)) })]
+        return plan.adding(warnings: analysis.warnings)
     }
 
     /// Puts `only` (every member when nil) back as the document says: stacks made again from
@@ -281,12 +283,6 @@ public final class LabManager: @unchecked Sendable {
         return analysis
     }
 
-    private func with(warnings analysis: LabAnalysis, _ reply: JSONObject) -> JSONObject {
-        var reply = reply
-        reply["warnings"] = JSON(analysis.warnings.map { JSON.object($0.json) })
-        return reply
-    }
-
     /// A member whose global name is taken by something outside this lab would be silently adopted: refuse.
     private func checkGlobalNames(_ members: [LabMember], lab: String) throws {
         for member in members {
@@ -321,5 +317,14 @@ public final class LabManager: @unchecked Sendable {
         return ["name": JSON(spec.name), "description": spec.document["description"] ?? "", "labels": spec.document["labels"] ?? [:],
                 "state": JSON(state), "generation": JSON(spec.generation), "topology": spec.document, "members": .array(members),
                 "failures": JSON(spec.failures), "last_apply": spec.lastApply, "created_at": JSON(spec.createdAt)]
+    }
+}
+
+extension JSONObject {
+    /// The answer to a create or a change, with the analyzer's warnings (`{pointer, code, message}`).
+    func adding(warnings: [LabProblem]) -> JSONObject {
+        var reply = self
+        reply["warnings"] = JSON(warnings.map { JSON.object($0.json) })
+        return reply
     }
 }
