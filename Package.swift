@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "WorkerControl", dependencies: ["JSON", "Posix", "Log"], swiftSettings: strict),
         .target(name: "SwitchWorker", dependencies: ["SwitchEngine", "VDEWire", "WorkerControl", "JSON", "Posix", "Log"], swiftSettings: hotPath),
         .executableTarget(name: "vsquare-switch", dependencies: ["SwitchWorker", "JSON", "Posix", "Log"], swiftSettings: strict),
-        .target(name: "ControlPlane", dependencies: ["CSQLite", "JSON", "Posix", "Log", "SwitchEngine", "CableEngine", "LabEngine", "ExperimentEngine"],
+        .target(name: "ControlPlane", dependencies: ["CSQLite", "CSodium", "JSON", "Posix", "Log", "SwitchEngine", "CableEngine", "LabEngine", "ExperimentEngine"],
                 swiftSettings: strict),
         .target(name: "HTTPAPI", dependencies: ["CMicroHTTPD", "ControlPlane", "CableEngine", "LabEngine", "JSON", "YAML", "Posix", "Log"],
                 swiftSettings: strict),

@@ -11,18 +11,20 @@ public struct APIContext: Sendable {
     public var stacks: StackManager
     public var labs: LabManager
     public var experiments: ExperimentManager
+    public var tokens: TokenManager
     public var events: EventBus
     public var httpMetrics: HTTPMetrics
     public var staticFiles: StaticFiles?
 
     public init(daemon: DaemonInfo, switches: SwitchManager, cables: CableManager, stacks: StackManager, labs: LabManager,
-                experiments: ExperimentManager, events: EventBus, httpMetrics: HTTPMetrics, staticFiles: StaticFiles?) {
+                experiments: ExperimentManager, tokens: TokenManager, events: EventBus, httpMetrics: HTTPMetrics, staticFiles: StaticFiles?) {
         self.daemon = daemon
         self.switches = switches
         self.cables = cables
         self.stacks = stacks
         self.labs = labs
         self.experiments = experiments
+        self.tokens = tokens
         self.events = events
         self.httpMetrics = httpMetrics
         self.staticFiles = staticFiles
@@ -43,7 +45,8 @@ public enum APIRouter {
         ExperimentRoutes.register(on: &builder, experiments: context.experiments)
         MetricsRoutes.register(on: &builder, switches: context.switches, cables: context.cables, stacks: context.stacks,
                                http: context.httpMetrics)
-        EventRoutes.register(on: &builder, events: context.events)
+        EventRoutes.register(on: &builder, events: context.events, tokens: context.tokens)
+        TokenRoutes.register(on: &builder, tokens: context.tokens)
         let staticFiles = context.staticFiles
         builder.add("GET", "/") { _ in
             guard let response = staticFiles?.response(for: "/") else {

@@ -1,13 +1,17 @@
-// Authenticator: when tokens are configured, every request needs `Authorization: Bearer <token>`,
-// except GET /v1/health and the dashboard's static files (the page must load to ask for a token).
-// It wraps the router, so it runs before any handler.
+// Authenticator: who a request comes from, before any handler runs. A bearer token presented is
+// looked up (VSQUARE_TOKENS tokens are admins; issued tokens have their role); an unknown, revoked
+// or expired one is 401. Without a token, a vsquared with VSQUARE_TOKENS answers 401 (except
+// GET /v1/health and the dashboard's files: the page must load to ask for a token); an open one
+// takes the request for an anonymous admin's. A role that may read but not change (viewer) gets
+// 403 `forbidden` for anything but a read, and /metrics is for admins (and teachers) only.
+import ControlPlane
 import Posix
 
 public struct Authenticator: HTTPResponder {
-    public let tokens: Set<String>
+    public let tokens: TokenManager
     public let next: any HTTPResponder
 
-    public init(tokens: Set<String>, next: any HTTPResponder) {
+    public init(tokens: TokenManager, next: any HTTPResponder) {
         self.tokens = tokens
         self.next = next
     }
@@ -23,30 +27,37 @@ public struct Authenticator: HTTPResponder {
     }
 
     public func respond(to request: HTTPRequest) -> HTTPResponse {
-        guard !tokens.isEmpty, !isPublic(request) else { return next.respond(to: request) }
+        var request = request
         let header = request.header("authorization") ?? ""
-        let presented = header.hasPrefix("Bearer ") ? String(header.dropFirst(7)) : ""
-        guard tokens.contains(where: { constantTimeEqual($0, presented) }) else {
-            var response = Problem(.unauthorized, detail: "this API needs Authorization: Bearer <token>")
+        if header.isEmpty {
+            guard tokens.isOpen || isPublic(request) else { return unauthorized(request, "this API needs Authorization: Bearer <token>") }
+            request.principal = .anonymous
+            return next.respond(to: request)
+        }
+        guard header.hasPrefix("Bearer "), let principal = tokens.principal(for: String(header.dropFirst(7))) else {
+            return unauthorized(request, "the bearer token is unknown, revoked or expired")
+        }
+        request.principal = principal
+        if !principal.mayChange && !(request.method == "GET" || request.method == "HEAD") {
+            return Problem(.forbidden, detail: "a \(principal.role.rawValue) token may read but not change anything")
                 .response(path: request.path, requestID: request.requestID)
-            response.headers.append(("WWW-Authenticate", "Bearer realm=\"vsquare\""))
-            return response
+        }
+        if request.path == "/metrics" && principal.role != .admin && principal.role != .teacher {
+            return Problem(.forbidden, detail: "/metrics is for admin and teacher tokens")
+                .response(path: request.path, requestID: request.requestID)
         }
         return next.respond(to: request)
+    }
+
+    private func unauthorized(_ request: HTTPRequest, _ detail: String) -> HTTPResponse {
+        var response = Problem(.unauthorized, detail: detail).response(path: request.path, requestID: request.requestID)
+        response.headers.append(("WWW-Authenticate", "Bearer realm=\"vsquare\""))
+        return response
     }
 
     private func isPublic(_ request: HTTPRequest) -> Bool {
         guard request.method == "GET" || request.method == "HEAD" else { return false }
         return request.path == "/v1/health" || !(request.path.hasPrefix("/v1/") || request.path == "/metrics")
-    }
-
-    private func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
-        var difference = UInt8(x.count == y.count ? 0 : 1)
-        for index in 0..<max(x.count, y.count) {
-            difference |= (index < x.count ? x[index] : 0) ^ (index < y.count ? y[index] : 0)
-        }
-        return difference == 0
     }
 }
 

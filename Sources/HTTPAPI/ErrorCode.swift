@@ -11,6 +11,7 @@ public enum ErrorCode: String, CaseIterable, Sendable {
     case malformedYAML = "malformed_yaml"
     case invalidField = "invalid_field"
     case unauthorized = "unauthorized"
+    case forbidden = "forbidden"
     case nameTaken = "name_taken"
     case vlanInUse = "vlan_in_use"
     case vlanExists = "vlan_exists"

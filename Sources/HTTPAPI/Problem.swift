@@ -27,6 +27,7 @@ public struct Problem: Error, Sendable {
         case .unsupportedMediaType: return 415
         case .malformedJSON, .malformedYAML, .invalidField: return 400
         case .unauthorized: return 401
+        case .forbidden: return 403
         case .nameTaken, .vlanInUse, .vlanExists, .switchInUse, .conflict, .labMember, .runFinished: return 409
         case .generationMismatch: return 412
         case .unprocessable, .pathTooLong, .invalidTopology, .invalidExperiment, .applyFailed: return 422
@@ -45,6 +46,7 @@ public struct Problem: Error, Sendable {
         case .malformedYAML: return "Malformed YAML"
         case .invalidField: return "Invalid field"
         case .unauthorized: return "Unauthorized"
+        case .forbidden: return "Forbidden"
         case .nameTaken: return "Name taken"
         case .vlanInUse: return "VLAN in use"
         case .vlanExists: return "VLAN exists"

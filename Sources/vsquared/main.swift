@@ -105,12 +105,20 @@ do {
 // Runs cut short by the last stop are marked aborted, and what they built removed, before requests come in.
 experiments.start()
 
+let tokenManager: TokenManager
+do {
+    tokenManager = try TokenManager(store: store, events: events, configured: tokens)
+} catch {
+    log.error("cannot load the tokens", [("error", String(describing: error))])
+    exit(1)
+}
+
 let daemon = DaemonInfo(store: store, scope: scope)
 let httpMetrics = HTTPMetrics()
-let router = APIRouter.make(APIContext(daemon: daemon, switches: switches, cables: cables, stacks: stacks, labs: labs, experiments: experiments, events: events,
+let router = APIRouter.make(APIContext(daemon: daemon, switches: switches, cables: cables, stacks: stacks, labs: labs, experiments: experiments, tokens: tokenManager, events: events,
                                        httpMetrics: httpMetrics,
                                        staticFiles: staticFiles), log: Log(label: "vsquared.api"))
-let responder: any HTTPResponder = tokens.isEmpty ? router : Authenticator(tokens: tokens, next: router)
+let responder: any HTTPResponder = Authenticator(tokens: tokenManager, next: router)
 let server: HTTPServer
 do {
     server = try HTTPServer(configuration: HTTPServerConfiguration(listen: config.listen), responder: responder,

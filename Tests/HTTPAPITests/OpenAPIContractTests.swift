@@ -72,7 +72,8 @@ let repositoryRoot: String = {
         let experiments = try ExperimentManager(store: store, labs: labs, switches: switches, cables: cables, stacks: stacks, events: events,
                                                 directory: directory.path + "/experiments")
         let context = APIContext(daemon: DaemonInfo(store: store, scope: InstanceScope(home: directory.path)), switches: switches, cables: cables,
-                                 stacks: stacks, labs: labs, experiments: experiments, events: events,
+                                 stacks: stacks, labs: labs, experiments: experiments,
+                                 tokens: try TokenManager(store: store, events: events, configured: []), events: events,
                                  httpMetrics: HTTPMetrics(), staticFiles: nil)
         let router = APIRouter.make(context, log: Log(label: "test"))
         let routed = Set(router.routes)

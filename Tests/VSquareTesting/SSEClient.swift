@@ -32,6 +32,9 @@ public final class SSEClient: @unchecked Sendable {
 
     public func close() { socket.close() }
 
+    /// The server ended the stream.
+    public private(set) var ended = false
+
     /// The next event, or nil if none arrives within `timeoutSeconds`.
     public func next(timeoutSeconds: Double = 5) throws -> SSEEvent? {
         let deadline = Clock.monotonicNanoseconds() + UInt64(timeoutSeconds * 1e9)
@@ -40,7 +43,10 @@ public final class SSEClient: @unchecked Sendable {
             let left = Double(Int64(deadline) - Int64(Clock.monotonicNanoseconds())) / 1e9
             guard left > 0, try socket.waitReadable(timeoutSeconds: left) else { return nil }
             let chunk = try socket.receive()
-            if chunk.isEmpty { return nil }
+            if chunk.isEmpty {
+                ended = true
+                return nil
+            }
             buffer += chunk
         }
     }

@@ -204,6 +204,7 @@ def walk_every_operation(spec, daemon):
     assert walk("GET", "/v1/labs/{name}", {"name": "lab1"})["topology"] == topology
 
     walk_experiments(walk)
+    walk_tokens(walk)
 
     walk("GET", "/v1/events")
     walk("GET", "/metrics")
@@ -267,6 +268,21 @@ def walk_experiments(walk):
     assert len(walk("GET", "/v1/experiments/{name}/runs", {"name": "exp1"})["runs"]) == 2
     walk("DELETE", "/v1/experiments/{name}", {"name": "exp1"}, expect=204)
     walk("GET", "/v1/experiments/{name}", {"name": "exp1"}, expect=404)
+
+
+def walk_tokens(walk):
+    """A viewer token issued, used (reads pass, a change is 403), listed and revoked."""
+    me = walk("GET", "/v1/whoami")
+    assert me["anonymous"] is True and me["role"] == "admin" and me["tokens_required"] is False, me
+    issued = walk("POST", "/v1/tokens", body={"name": "contract viewer", "role": "viewer"}, expect=201)
+    bearer = {"Authorization": f"Bearer {issued['token']}"}
+    assert walk("GET", "/v1/whoami", headers=bearer)["role"] == "viewer"
+    refused = walk("POST", "/v1/switches", body={"name": "never"}, headers=bearer, expect=403)
+    assert refused["code"] == "forbidden", refused
+    assert issued["id"] in [token["id"] for token in walk("GET", "/v1/tokens")["tokens"]]
+    assert "token" not in walk("GET", "/v1/tokens/{id}", {"id": issued["id"]})
+    walk("DELETE", "/v1/tokens/{id}", {"id": issued["id"]}, expect=204)
+    walk("GET", "/v1/tokens/{id}", {"id": issued["id"]}, expect=404)
 
 
 def free_port():

@@ -39,6 +39,11 @@ extension Store {
         CREATE TABLE experiment_runs (experiment TEXT NOT NULL, number INTEGER NOT NULL, state TEXT NOT NULL,
                                       created_at TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY (experiment, number));
         """,
+        // 7: issued bearer tokens (only their hashes).
+        """
+        CREATE TABLE tokens (id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, hash TEXT NOT NULL UNIQUE,
+                             created_at TEXT NOT NULL, expires_at TEXT);
+        """,
     ]
 
     /// The newest schema this build knows.

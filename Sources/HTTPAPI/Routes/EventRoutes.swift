@@ -7,12 +7,14 @@ import Posix
 import Synchronization
 
 public enum EventRoutes {
-    public static func register(on router: inout RouterBuilder, events: EventBus) {
+    public static func register(on router: inout RouterBuilder, events: EventBus, tokens: TokenManager) {
         router.add("GET", "/v1/events") { request in
+            let principal = request.principal
             let lastID = request.header("last-event-id") ?? request.queryValue("last_event_id")
             var response = HTTPResponse(status: 200, headers: [("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache"),
                                                                ("X-Accel-Buffering", "no")])
-            response.stream = EventStream(bus: events, cursor: events.cursor(after: lastID))
+            // A stream opened with a token ends when the token is revoked (or expires).
+            response.stream = EventStream(bus: events, cursor: events.cursor(after: lastID)) { tokens.isValid(principal) }
             return response
         }
     }
@@ -31,9 +33,12 @@ final class EventStream: HTTPStream {
 
     private let bus: EventBus
     private let state: Mutex<State>
+    /// Whether the stream's principal may still read it.
+    private let allowed: @Sendable () -> Bool
 
-    init(bus: EventBus, cursor: Int) {
+    init(bus: EventBus, cursor: Int, allowed: @escaping @Sendable () -> Bool) {
         self.bus = bus
+        self.allowed = allowed
         state = Mutex(State(cursor: cursor))
     }
 
@@ -44,9 +49,10 @@ final class EventStream: HTTPStream {
 
     func read(maximum: Int) -> [UInt8]? {
         let bus = self.bus
+        let allowed = self.allowed()
         return state.withLock { state -> [UInt8]? in
             if state.pending.isEmpty {
-                if bus.isClosed { return nil }
+                if bus.isClosed || !allowed { return nil }
                 let (events, gap) = bus.events(after: state.cursor)
                 if gap { state.pending += Array(": some events were lost (the buffer holds \(bus.capacity))\n\n".utf8) }
                 for event in events {

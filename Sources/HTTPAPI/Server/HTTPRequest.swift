@@ -17,6 +17,8 @@ public struct HTTPRequest: Sendable {
     public var requestID: String
     /// Path parameters, filled by the router from the route template.
     public var parameters: [String: String] = [:]
+    /// Who sent it, set by the Authenticator (an anonymous admin where nothing asks for tokens).
+    public var principal: Principal = .anonymous
 
     public init(method: String, path: String, query: [(String, String)] = [], headers: [(String, String)] = [],
                 body: [UInt8] = [], requestID: String = "test") {

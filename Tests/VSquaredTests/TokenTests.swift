@@ -1,0 +1,105 @@
+// Issued bearer tokens against a real vsquared: shown once and stored only as a hash, a viewer
+// reads but changes nothing, revocation is immediate (event streams included), expiry holds, and
+// tokens survive a restart. VSQUARE_TOKENS tokens stay admin tokens.
+import Glibc
+import JSON
+import Posix
+import Testing
+import VSquareTesting
+
+@Suite struct TokenTests {
+    static let admin = [("Authorization", "Bearer s3cret-admin")]
+
+    func bearer(_ token: String) -> [(String, String)] { [("Authorization", "Bearer \(token)")] }
+
+    func issue(_ daemon: DaemonProcess, _ body: JSON) throws -> HTTPTestResponse {
+        try daemon.client.send("POST", "/v1/tokens", json: body, headers: TokenTests.admin)
+    }
+
+    func closedDaemon(_ directory: TempDirectory) throws -> DaemonProcess {
+        let tokens = directory.path + "/tokens"
+        try FileSystem.writeFile(tokens, "# admin\ns3cret-admin\n")
+        return try DaemonProcess(environment: ["VSQUARE_TOKENS": tokens], directory: directory)
+    }
+
+    @Test func aViewerTokenReadsButChangesNothingAndIsGoneOnceRevoked() throws {
+        let directory = TempDirectory(prefix: "vsqd")
+        var daemon = try closedDaemon(directory)
+        #expect(try daemon.client.get("/v1/whoami").status == 401)
+        let me = try daemon.client.get("/v1/whoami", headers: TokenTests.admin).json()
+        #expect(me["role"] == "admin" && me["id"] == "configured" && me["anonymous"] == false && me["tokens_required"] == true, "\(me)")
+
+        let created = try issue(daemon, ["name": "teaching assistant", "role": "viewer"])
+        #expect(created.status == 201, "\(created.text)")
+        let token = try #require(try created.json()["token"]?.stringValue)
+        let id = try #require(try created.json()["id"]?.stringValue)
+        #expect(token.hasPrefix("vsq_") && token.utf8.count >= 40)
+        // Shown once: never listed, never stored.
+        let listed = try daemon.client.get("/v1/tokens", headers: TokenTests.admin).json()["tokens"]?.arrayValue ?? []
+        #expect(listed.count == 1 && listed[0]["id"]?.stringValue == id && listed[0]["token"] == nil, "\(listed)")
+        for file in ["/vsquare.db", "/vsquare.db-wal"] {
+            let bytes = FileSystem.readFile(daemon.home + file) ?? []
+            #expect(!String(decoding: bytes, as: UTF8.self).contains(token), "the token is in \(file)")
+        }
+
+        // A viewer reads everything, changes nothing, and sees no metrics or tokens.
+        #expect(try daemon.client.send("POST", "/v1/switches", json: ["name": "s1"], headers: TokenTests.admin).status == 201)
+        #expect(try daemon.client.get("/v1/switches/s1", headers: bearer(token)).status == 200)
+        let refused = try daemon.client.send("POST", "/v1/switches", json: ["name": "s2"], headers: bearer(token))
+        let code = try refused.json()["code"]
+        #expect(refused.status == 403 && code == "forbidden", "\(refused.text)")
+        #expect(try daemon.client.request("DELETE", "/v1/switches/s1", headers: bearer(token)).status == 403)
+        #expect(try daemon.client.get("/v1/switches/s1", headers: TokenTests.admin).status == 200, "nothing was deleted")
+        #expect(try daemon.client.get("/metrics", headers: bearer(token)).status == 403)
+        #expect(try daemon.client.get("/v1/tokens", headers: bearer(token)).status == 403)
+        let viewer = try daemon.client.get("/v1/whoami", headers: bearer(token)).json()
+        #expect(viewer["role"] == "viewer" && viewer["name"] == "teaching assistant" && viewer["id"]?.stringValue == id)
+
+        // Tokens survive a restart.
+        _ = daemon.stop()
+        daemon = try closedDaemon(directory)
+        #expect(try daemon.client.get("/v1/switches", headers: bearer(token)).status == 200)
+
+        // Revoked: the next request is refused, and an open event stream ends.
+        let stream = try SSEClient(address: daemon.address, token: token)
+        defer { stream.close() }
+        #expect(try daemon.client.request("DELETE", "/v1/tokens/\(id)", headers: TokenTests.admin).status == 204)
+        var ended = false
+        let deadline = Clock.monotonicNanoseconds() + 5_000_000_000
+        while Clock.monotonicNanoseconds() < deadline {
+            if try stream.next(timeoutSeconds: 0.5) == nil, stream.ended { ended = true; break }
+        }
+        #expect(ended, "the revoked token's event stream is still open")
+        #expect(try daemon.client.get("/v1/switches", headers: bearer(token)).status == 401)
+        #expect(try daemon.client.request("DELETE", "/v1/tokens/\(id)", headers: TokenTests.admin).status == 404)
+        #expect(try daemon.client.request("DELETE", "/v1/switches/s1", headers: TokenTests.admin).status == 204)
+    }
+
+    @Test func expiryRolesAndBadRequests() throws {
+        let daemon = try closedDaemon(TempDirectory(prefix: "vsqd"))
+        let soon = Clock.rfc3339(Clock.wallSeconds() + 1.5)
+        let created = try issue(daemon, ["name": "brief", "role": "admin", "expires_at": JSON(soon)])
+        #expect(created.status == 201, "\(created.text)")
+        let token = try #require(try created.json()["token"]?.stringValue)
+        #expect(try daemon.client.get("/v1/whoami", headers: bearer(token)).json()["expires_at"]?.stringValue == soon)
+        #expect(try daemon.client.send("POST", "/v1/switches", json: ["name": "s9"], headers: bearer(token)).status == 201, "an admin token changes things")
+        usleep(1_800_000)
+        #expect(try daemon.client.get("/v1/switches", headers: bearer(token)).status == 401, "an expired token still works")
+        #expect(try issue(daemon, ["name": "past", "role": "viewer", "expires_at": "2001-01-01T00:00:00Z"]).status == 422)
+        #expect(try issue(daemon, ["name": "odd", "role": "viewer", "expires_at": "tomorrow"]).status == 400)
+        #expect(try issue(daemon, ["name": "x", "role": "god"]).status == 400)
+        #expect(try issue(daemon, ["name": "pupil", "role": "student"]).status == 422, "scoped roles are refused until scope is enforced")
+        #expect(try daemon.client.get("/v1/tokens/not-a-token", headers: TokenTests.admin).status == 404)
+        #expect(try daemon.client.request("DELETE", "/v1/switches/s9", headers: TokenTests.admin).status == 204)
+    }
+
+    @Test func anOpenVsquaredTakesNoTokenForAnAdminButHonoursAPresentedOne() throws {
+        let daemon = try DaemonProcess()
+        let me = try daemon.json("/v1/whoami")
+        #expect(me["anonymous"] == true && me["role"] == "admin" && me["tokens_required"] == false, "\(me)")
+        let created = try daemon.client.send("POST", "/v1/tokens", json: ["name": "watcher", "role": "viewer"])
+        let token = try #require(try created.json()["token"]?.stringValue)
+        #expect(try daemon.client.send("POST", "/v1/switches", json: ["name": "s3"], headers: bearer(token)).status == 403)
+        #expect(try daemon.client.get("/v1/switches", headers: bearer("vsq_unknown")).status == 401)
+    }
+}
