@@ -45,7 +45,8 @@ public enum APIRouter {
         ExperimentRoutes.register(on: &builder, experiments: context.experiments)
         MetricsRoutes.register(on: &builder, switches: context.switches, cables: context.cables, stacks: context.stacks,
                                http: context.httpMetrics)
-        EventRoutes.register(on: &builder, events: context.events, tokens: context.tokens)
+        EventRoutes.register(on: &builder, events: context.events, tokens: context.tokens,
+                             visible: ScopeGate.visible(membership: context.labs.membership))
         TokenRoutes.register(on: &builder, tokens: context.tokens)
         let staticFiles = context.staticFiles
         builder.add("GET", "/") { _ in
@@ -59,6 +60,7 @@ public enum APIRouter {
                 request.path.hasPrefix("/v1/") ? nil : staticFiles.response(for: request.path)
             }
         }
+        builder.setGate(ScopeGate.gate(membership: context.labs.membership))
         return builder.build(log: log)
     }
 }

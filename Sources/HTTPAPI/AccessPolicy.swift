@@ -2,15 +2,10 @@
 // may see) and what the route is about — pure, so every rule is tested in-process. The caller says
 // which lab the route's target belongs to (a lab by its name, a switch, cable or stack by its
 // membership); the policy says allow, answer filtered to the scope (lists, the event stream),
-// hidden (404: what is out of scope does not exist, so names do not leak) or forbidden (403: it may
-// be seen but not changed by this role).
+// hidden (404: a lab or member out of scope does not exist, so names do not leak) or forbidden
+// (403: it may be seen but not changed by this role, or is not about a lab at all).
 import ControlPlane
-
-public struct AccessScope: Sendable, Equatable {
-    public var labs: Set<String>
-
-    public init(labs: Set<String>) { self.labs = labs }
-}
+import LabEngine
 
 public enum AccessDecision: Sendable, Equatable {
     case allow
@@ -50,14 +45,13 @@ public enum AccessPolicy {
         /// The path names the lab itself.
         case lab
         /// The path names a member of some lab (or of none).
-        case member(LabMemberKind)
+        case member(LabMember.Kind)
     }
-
-    public enum LabMemberKind: Sendable, Equatable { case `switch`, cable, stack }
 
     /// `route` is `METHOD TEMPLATE`; `targetLab` the lab the route's target belongs to (nil when it
     /// belongs to none, or the route has no target).
-    public static func decide(_ principal: Principal, scope: AccessScope?, route: String, targetLab: String?) -> AccessDecision {
+    public static func decide(_ principal: Principal, route: String, targetLab: String?) -> AccessDecision {
+        let scope = principal.scope
         let method = route.prefix { $0 != " " }
         let template = String(route.dropFirst(method.count + 1))
         let reads = method == "GET" || method == "HEAD"
@@ -71,8 +65,10 @@ public enum AccessPolicy {
         }
         if lists.contains(route) { return .filter }
         guard target(of: template) != nil else {
-            // Not about one lab's thing: creates, experiments, tokens, plans.
-            return reads ? .hidden : .forbidden("a \(principal.role.rawValue) token may change only what is in its labs")
+            // Not about one lab's thing: creates, experiments, tokens, plans. The same answer for
+            // every name, so nothing leaks.
+            return .forbidden(reads ? "a \(principal.role.rawValue) token sees only its labs and their members"
+                                    : "a \(principal.role.rawValue) token may change only what is in its labs")
         }
         guard let lab = targetLab, scope.labs.contains(lab) else { return .hidden }
         if reads { return .allow }

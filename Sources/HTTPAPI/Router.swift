@@ -5,6 +5,9 @@ import JSON
 import Log
 
 public typealias HTTPHandler = @Sendable (HTTPRequest) throws -> HTTPResponse
+/// Runs before a route's handler with the route as `METHOD /template`: throws to refuse it, or
+/// returns what to do to the handler's answer (nil: nothing).
+public typealias RouteGate = @Sendable (HTTPRequest, String) throws -> (@Sendable (HTTPResponse) -> HTTPResponse)?
 
 public protocol HTTPResponder: Sendable {
     func respond(to request: HTTPRequest) -> HTTPResponse
@@ -13,8 +16,12 @@ public protocol HTTPResponder: Sendable {
 public struct RouterBuilder {
     fileprivate var routes: [Router.Route] = []
     fileprivate var fallback: (@Sendable (HTTPRequest) -> HTTPResponse?)?
+    fileprivate var gate: RouteGate?
 
     public init() {}
+
+    /// Every matched request passes `gate` first (who may call what).
+    public mutating func setGate(_ gate: @escaping RouteGate) { self.gate = gate }
 
     /// Adds a route; `template` segments in braces (`{name}`) become path parameters.
     public mutating func add(_ method: String, _ template: String, _ handler: @escaping HTTPHandler) {
@@ -29,7 +36,7 @@ public struct RouterBuilder {
         self.fallback = fallback
     }
 
-    public func build(log: Log) -> Router { Router(routes: routes, fallback: fallback, log: log) }
+    public func build(log: Log) -> Router { Router(routes: routes, fallback: fallback, gate: gate, log: log) }
 }
 
 public final class Router: HTTPResponder {
@@ -77,11 +84,13 @@ public final class Router: HTTPResponder {
 
     private let table: [Route]
     private let fallback: (@Sendable (HTTPRequest) -> HTTPResponse?)?
+    private let gate: RouteGate?
     private let log: Log
 
-    fileprivate init(routes: [Route], fallback: (@Sendable (HTTPRequest) -> HTTPResponse?)?, log: Log) {
+    fileprivate init(routes: [Route], fallback: (@Sendable (HTTPRequest) -> HTTPResponse?)?, gate: RouteGate?, log: Log) {
         table = routes
         self.fallback = fallback
+        self.gate = gate
         self.log = log
     }
 
@@ -104,7 +113,9 @@ public final class Router: HTTPResponder {
             routed.parameters = parameters
             var response: HTTPResponse
             do {
+                let after = try gate?(routed, "\(method) \(route.template)")
                 response = try route.handler(routed)
+                if let after { response = after(response) }
             } catch {
                 response = Problem.from(error, requestID: request.requestID, log: log).response(path: request.path, requestID: request.requestID)
             }

@@ -88,7 +88,9 @@ import VSquareTesting
         #expect(try issue(daemon, ["name": "past", "role": "viewer", "expires_at": "2001-01-01T00:00:00Z"]).status == 422)
         #expect(try issue(daemon, ["name": "odd", "role": "viewer", "expires_at": "tomorrow"]).status == 400)
         #expect(try issue(daemon, ["name": "x", "role": "god"]).status == 400)
-        #expect(try issue(daemon, ["name": "pupil", "role": "student"]).status == 422, "scoped roles are refused until scope is enforced")
+        #expect(try issue(daemon, ["name": "pupil", "role": "student"]).status == 422, "a student token needs its labs")
+        #expect(try issue(daemon, ["name": "boss", "role": "admin", "scope": ["labs": ["a"]]]).status == 422, "an admin token takes no scope")
+        #expect(try issue(daemon, ["name": "pupil", "role": "student", "scope": ["labs": ["Not A Lab"]]]).status == 400)
         #expect(try daemon.client.get("/v1/tokens/not-a-token", headers: TokenTests.admin).status == 404)
         #expect(try daemon.client.request("DELETE", "/v1/switches/s9", headers: TokenTests.admin).status == 204)
     }
@@ -101,5 +103,35 @@ import VSquareTesting
         let token = try #require(try created.json()["token"]?.stringValue)
         #expect(try daemon.client.send("POST", "/v1/switches", json: ["name": "s3"], headers: bearer(token)).status == 403)
         #expect(try daemon.client.get("/v1/switches", headers: bearer("vsq_unknown")).status == 401)
+    }
+
+    @Test func aScopedTokensEventsAreAboutItsLabsAloneAndItsScopeOutlivesARestart() throws {
+        let directory = TempDirectory(prefix: "vsqd")
+        var daemon = try closedDaemon(directory)
+        let topology: JSON = ["switches": [["name": "s1"], ["name": "s2"]], "cables": [["name": "c", "a": ["switch": "s1"], "b": ["switch": "s2"]]]]
+        for lab in ["alice", "bob"] {
+            #expect(try daemon.client.send("POST", "/v1/labs", json: ["name": JSON(lab), "topology": topology], headers: TokenTests.admin).status == 201)
+        }
+        let created = try issue(daemon, ["name": "alice", "role": "student", "scope": ["labs": ["alice"]]])
+        #expect(created.status == 201, "\(created.text)")
+        let token = try #require(try created.json()["token"]?.stringValue)
+        _ = daemon.stop()
+        daemon = try closedDaemon(directory)
+        let me = try daemon.client.get("/v1/whoami", headers: bearer(token)).json()
+        #expect(me["role"] == "student" && me["scope"] == ["labs": ["alice"]], "\(me)")
+        #expect(try daemon.client.get("/v1/labs/bob", headers: bearer(token)).status == 404, "the scope was lost in the restart")
+
+        let stream = try SSEClient(address: daemon.address, token: token)
+        defer { stream.close() }
+        for lab in ["bob", "alice"] {
+            #expect(try daemon.client.send("POST", "/v1/cables/\(lab)-c/cut", json: [:], headers: TokenTests.admin).status == 200)
+            #expect(try daemon.client.send("POST", "/v1/labs/\(lab)/reset", json: [:], headers: TokenTests.admin).status == 200)
+        }
+        var seen: [SSEEvent] = []
+        while let event = try stream.next(timeoutSeconds: 1.5) { seen.append(event) }
+        let about = seen.map { $0.data["lab"]?.stringValue ?? $0.data["cable"]?.stringValue ?? $0.data["switch"]?.stringValue ?? "?" }
+        #expect(about.contains("alice-c") && about.contains("alice"), "\(seen.map(\.type)) \(about)")
+        #expect(!about.contains { $0.hasPrefix("bob") || $0 == "?" }, "\(seen.map(\.type)) \(about)")
+        for lab in ["alice", "bob"] { #expect(try daemon.client.request("DELETE", "/v1/labs/\(lab)", headers: TokenTests.admin).status == 204) }
     }
 }

@@ -3,6 +3,15 @@
 // no token for an anonymous admin; a token presented is always its own principal.
 import JSON
 
+/// What a scoped principal may see: these labs (and their members) alone.
+public struct AccessScope: Sendable, Equatable {
+    public var labs: Set<String>
+
+    public init(labs: Set<String>) { self.labs = labs }
+
+    public var json: JSON { ["labs": JSON(labs.sorted().map { JSON($0) })] }
+}
+
 public struct Principal: Sendable, Equatable {
     public enum Role: String, Sendable, CaseIterable {
         case admin, teacher, student, viewer
@@ -13,22 +22,22 @@ public struct Principal: Sendable, Equatable {
     public let name: String
     public let role: Role
     public let expiresAt: String?
+    /// nil: everything (an admin's, or an unscoped viewer's).
+    public let scope: AccessScope?
 
-    public init(id: String, name: String, role: Role, expiresAt: String? = nil) {
+    public init(id: String, name: String, role: Role, expiresAt: String? = nil, scope: AccessScope? = nil) {
         self.id = id
         self.name = name
         self.role = role
         self.expiresAt = expiresAt
+        self.scope = scope
     }
 
     public static let anonymous = Principal(id: "anonymous", name: "anonymous", role: .admin)
     public static let configured = Principal(id: "configured", name: "VSQUARE_TOKENS", role: .admin)
 
-    /// Whether this principal may change things (anything but reads).
-    public var mayChange: Bool { role == .admin }
-
     public var json: JSONObject {
-        ["id": JSON(id), "name": JSON(name), "role": JSON(role.rawValue), "expires_at": JSON(expiresAt),
+        ["id": JSON(id), "name": JSON(name), "role": JSON(role.rawValue), "expires_at": JSON(expiresAt), "scope": scope?.json ?? .null,
          "anonymous": JSON(self == .anonymous)]
     }
 }

@@ -44,6 +44,10 @@ extension Store {
         CREATE TABLE tokens (id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, hash TEXT NOT NULL UNIQUE,
                              created_at TEXT NOT NULL, expires_at TEXT);
         """,
+        // 8: a token's scope (the labs it may see), as JSON; null for everything.
+        """
+        ALTER TABLE tokens ADD COLUMN scope TEXT;
+        """,
     ]
 
     /// The newest schema this build knows.

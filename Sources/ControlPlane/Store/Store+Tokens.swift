@@ -5,21 +5,25 @@ import JSON
 extension Store {
     func loadTokens() throws -> [TokenManager.Record] {
         try read { db in
-            try db.query("SELECT id, name, role, hash, created_at, expires_at FROM tokens ORDER BY created_at, id").compactMap { row in
+            try db.query("SELECT id, name, role, hash, created_at, expires_at, scope FROM tokens ORDER BY created_at, id").compactMap { row in
                 guard case .text(let id) = row[0], case .text(let name) = row[1], case .text(let roleText) = row[2],
                       let role = Principal.Role(rawValue: roleText), case .text(let hash) = row[3], case .text(let created) = row[4] else { return nil }
                 var expires: String?
                 if case .text(let text) = row[5] { expires = text }
-                return TokenManager.Record(id: id, name: name, role: role, hash: hash, createdAt: created, expiresAt: expires)
+                var scope: AccessScope?
+                if case .text(let text) = row[6], let labs = (try? JSON.parse(text))?["labs"]?.arrayValue {
+                    scope = AccessScope(labs: Set(labs.compactMap(\.stringValue)))
+                }
+                return TokenManager.Record(id: id, name: name, role: role, hash: hash, createdAt: created, expiresAt: expires, scope: scope)
             }
         }
     }
 
     func saveToken(_ record: TokenManager.Record) throws {
         try write { db in
-            try db.query("INSERT INTO tokens (id, name, role, hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+            try db.query("INSERT INTO tokens (id, name, role, hash, created_at, expires_at, scope) VALUES (?, ?, ?, ?, ?, ?, ?)",
                          [.text(record.id), .text(record.name), .text(record.role.rawValue), .text(record.hash), .text(record.createdAt),
-                          record.expiresAt.map { .text($0) } ?? .null])
+                          record.expiresAt.map { .text($0) } ?? .null, record.scope.map { .text($0.json.text()) } ?? .null])
         }
     }
 

@@ -7,14 +7,18 @@ import Posix
 import Synchronization
 
 public enum EventRoutes {
-    public static func register(on router: inout RouterBuilder, events: EventBus, tokens: TokenManager) {
+    /// `visible` says whether a principal may see an event.
+    public static func register(on router: inout RouterBuilder, events: EventBus, tokens: TokenManager,
+                                visible: @escaping @Sendable (Principal, ControlPlaneEvent) -> Bool) {
         router.add("GET", "/v1/events") { request in
             let principal = request.principal
             let lastID = request.header("last-event-id") ?? request.queryValue("last_event_id")
             var response = HTTPResponse(status: 200, headers: [("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache"),
                                                                ("X-Accel-Buffering", "no")])
             // A stream opened with a token ends when the token is revoked (or expires).
-            response.stream = EventStream(bus: events, cursor: events.cursor(after: lastID)) { tokens.isValid(principal) }
+            response.stream = EventStream(bus: events, cursor: events.cursor(after: lastID), keeps: { visible(principal, $0) }) {
+                tokens.isValid(principal)
+            }
             return response
         }
     }
@@ -35,9 +39,12 @@ final class EventStream: HTTPStream {
     private let state: Mutex<State>
     /// Whether the stream's principal may still read it.
     private let allowed: @Sendable () -> Bool
+    /// Which events its principal may see (a scoped one: those of its labs).
+    private let keeps: @Sendable (ControlPlaneEvent) -> Bool
 
-    init(bus: EventBus, cursor: Int, allowed: @escaping @Sendable () -> Bool) {
+    init(bus: EventBus, cursor: Int, keeps: @escaping @Sendable (ControlPlaneEvent) -> Bool, allowed: @escaping @Sendable () -> Bool) {
         self.bus = bus
+        self.keeps = keeps
         self.allowed = allowed
         state = Mutex(State(cursor: cursor))
     }
@@ -56,6 +63,8 @@ final class EventStream: HTTPStream {
                 let (events, gap) = bus.events(after: state.cursor)
                 if gap { state.pending += Array(": some events were lost (the buffer holds \(bus.capacity))\n\n".utf8) }
                 for event in events {
+                    state.cursor = event.sequence
+                    guard keeps(event) else { continue }
                     state.pending += Array("id: \(event.id)\nevent: \(event.type)\ndata: ".utf8) + event.data.serialized() + Array("\n\n".utf8)
                     state.cursor = event.sequence
                 }

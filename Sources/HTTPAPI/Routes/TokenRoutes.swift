@@ -14,11 +14,24 @@ public enum TokenRoutes {
             let roleText = try reader.string("role", matching: { Principal.Role(rawValue: $0) != nil },
                                              ruleText: "one of " + Principal.Role.allCases.map(\.rawValue).joined(separator: ", "))
             let expiresAt = try reader.optionalString("expires_at", nullable: true)
+            var scope: AccessScope?
+            if var scoped = try reader.optionalObject("scope") {
+                let labs = try scoped.array("labs") { (item, path) throws(JSONFieldError) -> String in
+                    guard let name = item.stringValue, ResourceName.isValid(name) else { throw JSONFieldError(path: path, rule: "must be a lab name") }
+                    return name
+                }
+                try scoped.finish()
+                scope = AccessScope(labs: Set(labs))
+            }
             try reader.finish()
             let role = Principal.Role(rawValue: roleText)!
-            if role == .teacher || role == .student {
-                throw ControlPlaneError.unprocessableField(path: "role", message:
-                    "\(roleText) tokens are scoped to classes and labs, which this vsquared cannot enforce yet; issue admin or viewer tokens")
+            switch (role, scope) {
+            case (.admin, .some):
+                throw ControlPlaneError.unprocessableField(path: "scope", message: "an admin token sees everything: it takes no scope")
+            case (.teacher, nil), (.student, nil):
+                throw ControlPlaneError.unprocessableField(path: "scope", message: "a \(roleText) token needs a scope: {labs: [...]}, the labs it may see")
+            default:
+                break
             }
             if let expiresAt {
                 // As the spec's pattern says: digits, `T`, `Z`, an optional fraction.
@@ -39,7 +52,7 @@ public enum TokenRoutes {
                     throw ControlPlaneError.unprocessableField(path: "expires_at", message: "\(expiresAt) has already passed")
                 }
             }
-            let (record, token) = try tokens.issue(name: name, role: role, expiresAt: expiresAt)
+            let (record, token) = try tokens.issue(name: name, role: role, scope: scope, expiresAt: expiresAt)
             var answer = record.json
             answer["token"] = JSON(token)
             return .json(.object(answer), status: 201)
