@@ -89,7 +89,15 @@ public final class DaemonProcess: @unchecked Sendable {
 
     /// SIGTERM, then waits for the exit.
     @discardableResult
-    public func stop() -> ChildProcess.Termination { process.stop(signal: SIGTERM, graceSeconds: 15) }
+    /// SIGTERM, then SIGKILL after 15 s. A stop that is not a clean exit prints the log's end, so a
+    /// rare crash at shutdown is seen in its own words.
+    public func stop() -> ChildProcess.Termination {
+        let termination = process.stop(signal: SIGTERM, graceSeconds: 15)
+        if termination != .exited(0) {
+            writeText("vsquared (\(logPath)) stopped as \(termination); its log ends:\n\(log.suffix(4000))\n", to: 2)
+        }
+        return termination
+    }
 }
 
 /// Polls `condition` until it holds or `timeoutSeconds` pass; returns whether it held.
