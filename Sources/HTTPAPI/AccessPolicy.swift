@@ -49,8 +49,9 @@ public enum AccessPolicy {
     }
 
     /// `route` is `METHOD TEMPLATE`; `targetLab` the lab the route's target belongs to (nil when it
-    /// belongs to none, or the route has no target).
-    public static func decide(_ principal: Principal, route: String, targetLab: String?) -> AccessDecision {
+    /// belongs to none, or the route has no target), looked up only for a scoped principal's route
+    /// about one lab or member.
+    public static func decide(_ principal: Principal, route: String, targetLab: @autoclosure () -> String?) -> AccessDecision {
         let scope = principal.scope
         let method = route.prefix { $0 != " " }
         let template = String(route.dropFirst(method.count + 1))
@@ -70,7 +71,7 @@ public enum AccessPolicy {
             return .forbidden(reads ? "a \(principal.role.rawValue) token sees only its labs and their members"
                                     : "a \(principal.role.rawValue) token may change only what is in its labs")
         }
-        guard let lab = targetLab, scope.labs.contains(lab) else { return .hidden }
+        guard let lab = targetLab(), scope.labs.contains(lab) else { return .hidden }
         if reads { return .allow }
         switch principal.role {
         case .admin, .teacher: return .allow

@@ -11,14 +11,14 @@ enum ScopeGate {
     static func gate(membership: LabMembership) -> RouteGate {
         { request, route in
             let principal = request.principal
-            let template = String(route.drop { $0 != " " }.dropFirst())
-            var lab: String?
-            switch AccessPolicy.target(of: template) {
-            case .lab: lab = request.parameter("name")
-            case .member(let kind): lab = membership.lab(of: kind, request.parameter("name"))
-            case nil: break
+            func targetLab() -> String? {
+                switch AccessPolicy.target(of: String(route.drop { $0 != " " }.dropFirst())) {
+                case .lab: request.parameter("name")
+                case .member(let kind): membership.lab(of: kind, request.parameter("name"))
+                case nil: nil
+                }
             }
-            switch AccessPolicy.decide(principal, route: route, targetLab: lab) {
+            switch AccessPolicy.decide(principal, route: route, targetLab: targetLab()) {
             case .allow:
                 return nil
             case .hidden:

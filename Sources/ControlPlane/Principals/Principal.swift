@@ -10,6 +10,12 @@ public struct AccessScope: Sendable, Equatable {
     public init(labs: Set<String>) { self.labs = labs }
 
     public var json: JSON { ["labs": JSON(labs.sorted().map { JSON($0) })] }
+
+    /// The scope `json` wrote.
+    public init?(json: JSON) {
+        guard let labs = json["labs"]?.arrayValue else { return nil }
+        self.labs = Set(labs.compactMap(\.stringValue))
+    }
 }
 
 public struct Principal: Sendable, Equatable {

@@ -11,9 +11,7 @@ extension Store {
                 var expires: String?
                 if case .text(let text) = row[5] { expires = text }
                 var scope: AccessScope?
-                if case .text(let text) = row[6], let labs = (try? JSON.parse(text))?["labs"]?.arrayValue {
-                    scope = AccessScope(labs: Set(labs.compactMap(\.stringValue)))
-                }
+                if case .text(let text) = row[6], let json = try? JSON.parse(text) { scope = AccessScope(json: json) }
                 return TokenManager.Record(id: id, name: name, role: role, hash: hash, createdAt: created, expiresAt: expires, scope: scope)
             }
         }

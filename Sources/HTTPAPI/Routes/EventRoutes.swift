@@ -63,10 +63,10 @@ final class EventStream: HTTPStream {
                 let (events, gap) = bus.events(after: state.cursor)
                 if gap { state.pending += Array(": some events were lost (the buffer holds \(bus.capacity))\n\n".utf8) }
                 for event in events {
+                    // Past an event this principal may not see, too, so it is not read again.
                     state.cursor = event.sequence
                     guard keeps(event) else { continue }
                     state.pending += Array("id: \(event.id)\nevent: \(event.type)\ndata: ".utf8) + event.data.serialized() + Array("\n\n".utf8)
-                    state.cursor = event.sequence
                 }
                 let now = Clock.monotonicNanoseconds()
                 if state.pending.isEmpty && now - state.lastWrite >= EventStream.keepAliveNanoseconds {
