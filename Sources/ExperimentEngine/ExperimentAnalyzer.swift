@@ -148,7 +148,7 @@ public enum ExperimentAnalyzer {
                 error(at, "invalid_field", "a task is an object with an id")
                 continue
             }
-            guard let id = body["id"]?.stringValue, isTaskID(id) else {
+            guard let id = body["id"]?.stringValue, DocumentID.isValid(id) else {
                 error(at + "/id", body["id"] == nil ? "missing_field" : "invalid_field",
                       "a task has an id: 1 to 63 letters, digits, `-`, `_` or `.`")
                 continue
@@ -271,12 +271,6 @@ public enum ExperimentAnalyzer {
         }
     }
 
-    static func isTaskID(_ id: String) -> Bool {
-        !id.isEmpty && id.utf8.count <= 63 && id.utf8.allSatisfy { byte in
-            (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || byte == 0x2D || byte == 0x5F || byte == 0x2E
-        }
-    }
-
     // MARK: reading a task's fields
 
     static func readCommand(_ reader: inout FieldReader, stacks: Set<String>) -> CommandTask? {
@@ -303,7 +297,7 @@ public enum ExperimentAnalyzer {
         let retries = reader.integer("retries", in: 0...20, rule: "retries is 0 to 20 further attempts") ?? 0
         var expectation = TaskExpectation()
         if let expect = reader.take("expect") {
-            expectation = readExpectation(expect, at: reader.at + "/expect", reader.report, reader.warn) ?? expectation
+            expectation = TaskExpectation.read(expect, at: reader.at + "/expect", reader.report, reader.warn) ?? expectation
         }
         var measures: [Measure] = []
         if let measure = reader.take("measure") {
@@ -312,52 +306,6 @@ public enum ExperimentAnalyzer {
         guard let hosts, let argv, !hosts.isEmpty, !argv.isEmpty else { return nil }
         return CommandTask(hosts: hosts, argv: argv, stdin: stdin, environment: environment, timeoutSeconds: timeout, retries: retries,
                            expectation: expectation, measures: measures)
-    }
-
-    static func readExpectation(_ value: JSON, at: String, _ report: (String, String, String) -> Void,
-                                _ warn: (String, String, String) -> Void) -> TaskExpectation? {
-        guard let object = value.objectValue else {
-            report(at, "invalid_field", "expect is {exit_code, stdout, stderr, fail}")
-            return nil
-        }
-        var ok = true
-        for key in object.keys where !["exit_code", "stdout", "stderr", "fail"].contains(key) {
-            report(at + "/" + JSONPointer.token(key), "unknown_field", "expect has exit_code, stdout, stderr and fail")
-            ok = false
-        }
-        var exitCode: Int?
-        if let code = object["exit_code"] {
-            if let number = code.integerValue, (0...255).contains(number) { exitCode = number } else {
-                report(at + "/exit_code", "invalid_field", "exit_code is 0 to 255")
-                ok = false
-            }
-        }
-        var patterns: [String: String] = [:]
-        for key in ["stdout", "stderr"] {
-            guard let pattern = object[key] else { continue }
-            guard let text = pattern.stringValue else {
-                report(at + "/" + key, "invalid_field", "\(key) is a regex the output must match")
-                ok = false
-                continue
-            }
-            if let problem = TaskExpectation.regexProblem(text) {
-                report(at + "/" + key, "invalid_regex", "the regex /\(text)/ does not compile: \(problem)")
-                ok = false
-            }
-            patterns[key] = text
-        }
-        var fail = false
-        if let value = object["fail"] {
-            if let flag = value.boolValue { fail = flag } else {
-                report(at + "/fail", "invalid_field", "fail is true for a command that must fail")
-                ok = false
-            }
-        }
-        let expectation = TaskExpectation(exitCode: exitCode, stdout: patterns["stdout"], stderr: patterns["stderr"], fail: fail)
-        if expectation.canNeverMatch {
-            warn(at, "never_matches", "exit_code 0 with fail: true: no command can both succeed and fail")
-        }
-        return ok ? expectation : nil
     }
 
     static func readMeasures(_ value: JSON, at: String, _ report: (String, String, String) -> Void) -> [Measure] {

@@ -2,6 +2,7 @@
 // a command run on hosts (stacks), or an action vsquared itself carries out on the lab. What a run
 // does with a task, and how its outcome is judged, follows from these values alone.
 import JSON
+import LabEngine
 
 public struct ExperimentTask: Sendable, Equatable {
     public let id: String

@@ -21,11 +21,11 @@ public enum AccessPolicy {
     /// Answers a scoped principal gets filtered to its labs.
     static let lists: Set<String> = ["GET /v1/labs", "GET /v1/switches", "GET /v1/cables", "GET /v1/stacks", "GET /v1/events"]
     /// What a student may change in its own lab: run commands, cut, restore and impair its cables,
-    /// reset it (a class's permissions narrow this further).
+    /// reset it, run its checks (a class's permissions narrow this further).
     static let studentChanges: Set<String> = [
         "POST /v1/stacks/{name}/exec", "DELETE /v1/stacks/{name}/processes/{id}",
         "POST /v1/cables/{name}/cut", "POST /v1/cables/{name}/restore", "PATCH /v1/cables/{name}",
-        "POST /v1/labs/{name}/reset",
+        "POST /v1/labs/{name}/reset", "POST /v1/labs/{name}/checks",
     ]
 
     /// The noun whose `{name}` the route is about, if it is about one switch, cable, stack or lab.
@@ -76,7 +76,7 @@ public enum AccessPolicy {
         switch principal.role {
         case .admin, .teacher: return .allow
         case .student:
-            return studentChanges.contains(route) ? .allow : .forbidden("a student may run commands, cut, restore and impair cables, and reset its lab; not \(route)")
+            return studentChanges.contains(route) ? .allow : .forbidden("a student may run commands, cut, restore and impair cables, reset its lab and run its checks; not \(route)")
         case .viewer: return .forbidden("a viewer token may read but not change anything")
         }
     }

@@ -24,6 +24,7 @@ public enum ErrorCode: String, CaseIterable, Sendable {
     case runFinished = "run_finished"
     case applyFailed = "apply_failed"
     case labMember = "lab_member"
+    case labBusy = "lab_busy"
     case generationMismatch = "generation_mismatch"
     case workerUnavailable = "worker_unavailable"
     case internalError = "internal"

@@ -28,7 +28,7 @@ public struct Problem: Error, Sendable {
         case .malformedJSON, .malformedYAML, .invalidField: return 400
         case .unauthorized: return 401
         case .forbidden: return 403
-        case .nameTaken, .vlanInUse, .vlanExists, .switchInUse, .conflict, .labMember, .runFinished: return 409
+        case .nameTaken, .vlanInUse, .vlanExists, .switchInUse, .conflict, .labMember, .labBusy, .runFinished: return 409
         case .generationMismatch: return 412
         case .unprocessable, .pathTooLong, .invalidTopology, .invalidExperiment, .applyFailed: return 422
         case .workerUnavailable: return 503
@@ -59,6 +59,7 @@ public struct Problem: Error, Sendable {
         case .runFinished: return "Run finished"
         case .applyFailed: return "Apply failed"
         case .labMember: return "Member of a lab"
+        case .labBusy: return "Lab busy"
         case .generationMismatch: return "Generation mismatch"
         case .workerUnavailable: return "Worker unavailable"
         case .internalError: return "Internal error"

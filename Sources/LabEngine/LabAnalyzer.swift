@@ -2,7 +2,8 @@
 // noun's own validator (MemberVocabulary); then how the members fit together is checked: names,
 // references, ports, VLANs, addresses and routes. Pure: a document in, problems out.
 //
-// The document: {description?, labels?, switches: [...], cables: [...], stacks: [...]}. A member is
+// The document: {description?, labels?, switches: [...], cables: [...], stacks: [...], checks: [...]}
+// (checks: LabCheck). A member is
 // its noun's create body plus `labels` (any member), `vlans` (a switch: [{vid, untagged, tagged}])
 // and `startup` (a stack: [{argv, timeout_s?}]), which only a lab knows.
 import JSON
@@ -14,20 +15,23 @@ public struct LabAnalysis: Sendable {
     public let switches: [SwitchFacts]
     public let cables: [CableFacts]
     public let stacks: [StackFacts]
+    /// The graded checks the document declares (those without problems).
+    public let checks: [LabCheck]
 
     public var errors: [LabProblem] { problems.filter { $0.severity == .error } }
     public var warnings: [LabProblem] { problems.filter { $0.severity == .warning } }
 
-    public init(problems: [LabProblem], switches: [SwitchFacts], cables: [CableFacts], stacks: [StackFacts]) {
+    public init(problems: [LabProblem], switches: [SwitchFacts], cables: [CableFacts], stacks: [StackFacts], checks: [LabCheck] = []) {
         self.problems = problems
         self.switches = switches
         self.cables = cables
         self.stacks = stacks
+        self.checks = checks
     }
 }
 
 public enum LabAnalyzer {
-    static let documentKeys: Set<String> = ["description", "labels", "switches", "cables", "stacks"]
+    static let documentKeys: Set<String> = ["description", "labels", "switches", "cables", "stacks", "checks"]
     /// Fields of a member that belong to the lab, not to its noun's body.
     static let labFields: [String: Set<String>] = ["switches": ["labels", "vlans"], "cables": ["labels"], "stacks": ["labels", "startup"]]
 
@@ -185,8 +189,10 @@ public enum LabAnalyzer {
         for (name, entry) in switchByName.sorted(by: { $0.key < $1.key }) where !attached.contains(name) {
             warning("/switches/\(entry.index)", "empty_switch", "nothing is plugged into switch \(name)")
         }
+        let checks = top["checks"].map { LabCheck.read($0, stacks: stacks.map(\.facts), error, warning) } ?? []
         problems.sort { ($0.severity == .error ? 0 : 1, $0.pointer) < ($1.severity == .error ? 0 : 1, $1.pointer) }
-        return LabAnalysis(problems: problems, switches: switches.map(\.facts), cables: cables.map(\.facts), stacks: stacks.map(\.facts))
+        return LabAnalysis(problems: problems, switches: switches.map(\.facts), cables: cables.map(\.facts), stacks: stacks.map(\.facts),
+                           checks: checks)
     }
 
     static func checkLabels(_ labels: JSON?, at pointer: String, _ error: (String, String, String) -> Void) {

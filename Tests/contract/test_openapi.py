@@ -200,6 +200,9 @@ def walk_every_operation(spec, daemon):
     assert walk("PATCH", "/v1/switches/{name}", {"name": "lab1-a"}, body={"hub": True}, expect=409)["code"] == "lab_member"
     reset = walk("POST", "/v1/labs/{name}/reset", {"name": "lab1"}, query="?members=a")
     assert reset["reset"]["members"] == ["a"] and reset["state"] == "ready", reset
+    graded = walk("POST", "/v1/labs/{name}/checks", {"name": "lab1"})
+    assert graded["results"] == [] and graded["passed"] is True and graded["generation"] == 3, graded
+    assert walk("GET", "/v1/labs/{name}/checks", {"name": "lab1"}, query="?limit=1")["runs"] == [graded]
     assert "lab1" in [item["name"] for item in walk("GET", "/v1/labs")["labs"]]
     assert walk("GET", "/v1/labs/{name}", {"name": "lab1"})["topology"] == topology
 

@@ -78,7 +78,7 @@ def test_a_student_reaches_nothing_outside_its_lab(spec, daemon):
                     assert status == 403 and json.loads(raw)["code"] == "forbidden", (what, status, raw[:300])
         assert bobs_state(daemon) == before, "bob's lab changed"
 
-        # In its own lab: reads, cut/restore/impair and reset pass; deleting or rebuilding the lab does not.
+        # In its own lab: reads, cut/restore/impair, reset and checks pass; deleting or rebuilding the lab does not.
         def send(method, path, body=None):
             status, headers, raw = fetch(daemon.url + path, method, body, headers=student)
             return status, json.loads(raw) if raw else None
@@ -89,6 +89,9 @@ def test_a_student_reaches_nothing_outside_its_lab(spec, daemon):
         assert send("POST", "/v1/cables/alice-c/restore", {})[0] == 200
         assert send("PATCH", "/v1/cables/alice-c?force=true", {"impairments": {"delay_ms": 3}})[0] == 200
         assert send("POST", "/v1/labs/alice/reset", {})[0] == 200
+        status, graded = send("POST", "/v1/labs/alice/checks", {})
+        assert status == 200 and graded["lab"] == "alice", graded
+        assert send("GET", "/v1/labs/alice/checks")[1]["runs"][0]["at"] == graded["at"]
         assert daemon.request("GET", "/v1/cables/alice-c")[1]["impairments"]["a_to_b"]["delay_ms"] == 0
         for method, path, body in [("DELETE", "/v1/labs/alice", None), ("PUT", "/v1/labs/alice", {"topology": lab("alice")["topology"]}),
                                    ("PATCH", "/v1/switches/alice-s1?force=true", {"hub": True}), ("DELETE", "/v1/cables/alice-c?force=true", None)]:

@@ -36,6 +36,9 @@ def test_an_example_matches_the_schema(topology_schema, path):
     {"switches": [{"name": "s", "vlans": [{"vid": 4095}]}]},
     {"stacks": [{"name": "h", "interfaces": [], "startup": [{"argv": []}]}]},
     {"labels": {"a": 1}},
+    {"checks": [{"id": "c", "host": "h", "argv": ["true"], "reach": {"from": "h", "to": "g"}}]},
+    {"checks": [{"id": "c", "reach": {"from": "h"}}]},
+    {"checks": [{"id": "c", "host": "h"}]},
 ])
 def test_the_schema_refuses_what_it_says_is_wrong(topology_schema, document):
     with pytest.raises(jsonschema.ValidationError):

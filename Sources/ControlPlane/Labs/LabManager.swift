@@ -16,6 +16,7 @@ public final class LabManager: @unchecked Sendable {
     let log = Log(label: "vsquared.labs")
     let vocabulary = NounVocabulary()
     let builder: LabBuilder
+    let checker: LabChecker
     /// Shared with the three nouns, whose views show it.
     public let membership = LabMembership()
     /// One apply, reset or delete at a time; reads never wait for it.
@@ -32,6 +33,7 @@ public final class LabManager: @unchecked Sendable {
         self.store = store
         self.events = events
         builder = LabBuilder(switches: switches, cables: cables, stacks: stacks, log: log)
+        checker = LabChecker(stacks: stacks, store: store, events: events, log: log)
         for spec in try store.loadLabs() {
             labs[spec.name] = spec
             membership.set(LabManager.globalNames(spec), lab: spec.name)
@@ -148,6 +150,24 @@ public final class LabManager: @unchecked Sendable {
                               "duration_ms": JSON(Int((Clock.monotonicNanoseconds() - started) / 1_000_000))]
             return reply
         }
+    }
+
+    /// Runs the checks the lab's document declares, in order, and records the run.
+    public func runChecks(_ name: String) throws -> JSONObject {
+        guard let (spec, activity) = lock.withLock({ labs[name].map { ($0, activity[name]) } }) else {
+            throw ControlPlaneError.notFound(kind: "lab", name: name)
+        }
+        if let activity { throw ControlPlaneError.conflict(code: "lab_busy", message: "lab \(name) is \(activity); check it once it is ready") }
+        let checks = LabAnalyzer.analyze(spec.document, vocabulary: vocabulary).checks
+        return checker.run(lab: name, generation: spec.generation, checks: checks)
+    }
+
+    /// The checks the lab declares and its newest `limit` recorded runs, newest first.
+    public func checks(_ name: String, limit: Int) throws -> JSONObject {
+        guard let spec = lock.withLock({ labs[name] }) else { throw ControlPlaneError.notFound(kind: "lab", name: name) }
+        let checks = LabAnalyzer.analyze(spec.document, vocabulary: vocabulary).checks
+        return ["lab": JSON(name), "checks": JSON(checks.map { JSON.object($0.json) }),
+                "max_points": JSON(checks.reduce(0) { $0 + $1.points }), "runs": JSON(try checker.runs(lab: name, limit: limit))]
     }
 
     public func list() -> [JSONObject] { lock.withLock { labs.keys.sorted() }.compactMap { try? get($0) } }

@@ -1,4 +1,4 @@
-// The store's lab rows (the document and its generation, as JSON).
+// The store's lab rows (the document and its generation, as JSON) and the history of their check runs.
 import JSON
 
 extension Store {
@@ -8,7 +8,30 @@ extension Store {
         try saveSpec("labs", name: spec.name, json: spec.storedJSON, generation: spec.generation, createdAt: spec.createdAt)
     }
 
+    /// The lab and its check runs.
     public func deleteLab(_ name: String) throws {
-        try write { db in try db.query("DELETE FROM labs WHERE name = ?", [.text(name)]) }
+        try write { db in
+            try db.query("DELETE FROM labs WHERE name = ?", [.text(name)])
+            try db.query("DELETE FROM check_runs WHERE lab = ?", [.text(name)])
+        }
+    }
+
+    /// Records a run of the lab's checks, keeping the newest `kept` of the lab's runs.
+    func saveCheckRun(lab: String, at: String, run: JSON, kept: Int) throws {
+        try write { db in
+            try db.query("INSERT INTO check_runs (lab, at, run) VALUES (?, ?, ?)", [.text(lab), .text(at), .text(run.text())])
+            try db.query("DELETE FROM check_runs WHERE lab = ? AND id NOT IN (SELECT id FROM check_runs WHERE lab = ? ORDER BY id DESC LIMIT ?)",
+                         [.text(lab), .text(lab), .integer(Int64(kept))])
+        }
+    }
+
+    /// The lab's newest `limit` check runs, newest first.
+    func checkRuns(lab: String, limit: Int) throws -> [JSON] {
+        try read { db in
+            try db.query("SELECT run FROM check_runs WHERE lab = ? ORDER BY id DESC LIMIT ?", [.text(lab), .integer(Int64(limit))]).compactMap { row in
+                guard case .text(let text) = row[0] else { return nil }
+                return try? JSON.parse(text)
+            }
+        }
     }
 }

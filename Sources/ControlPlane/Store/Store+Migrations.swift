@@ -48,6 +48,11 @@ extension Store {
         """
         ALTER TABLE tokens ADD COLUMN scope TEXT;
         """,
+        // 9: a lab's check runs (each run's results, as JSON), the newest kept within a limit.
+        """
+        CREATE TABLE check_runs (id INTEGER PRIMARY KEY AUTOINCREMENT, lab TEXT NOT NULL, at TEXT NOT NULL, run TEXT NOT NULL);
+        CREATE INDEX check_runs_by_lab ON check_runs (lab, id);
+        """,
     ]
 
     /// The newest schema this build knows.

@@ -2,7 +2,8 @@
 // every problem (422 invalid_topology, each with its JSON pointer, and its line and column when the
 // document was YAML); members are ordinary switches, cables and stacks under their global names.
 // The body is {name, topology} as JSON, or the topology document itself as YAML with ?name=.
-// POST /v1/labs/plan answers what a create would do, and does nothing.
+// POST /v1/labs/plan answers what a create would do, and does nothing. POST /v1/labs/{name}/checks
+// runs the checks its document declares; GET shows them and the runs kept.
 import ControlPlane
 import JSON
 import LabEngine
@@ -66,6 +67,13 @@ public enum LabRoutes {
             }
             let reply = try labs.reset(name: name, only: members)
             return tagged(.json(.object(reply)), reply)
+        }
+        router.add("POST", "/v1/labs/{name}/checks") { request in
+            .json(.object(try labs.runChecks(try request.resourceName("name", kind: "lab"))))
+        }
+        router.add("GET", "/v1/labs/{name}/checks") { request in
+            let name = try request.resourceName("name", kind: "lab")
+            return .json(.object(try labs.checks(name, limit: try request.intQuery("limit", in: 1...50) ?? 10)))
         }
         router.add("DELETE", "/v1/labs/{name}") { request in
             try labs.delete(try request.resourceName("name", kind: "lab"))
