@@ -28,6 +28,9 @@ public enum ControlPlaneError: Error, Equatable, Sendable, CustomStringConvertib
     case staleGeneration(current: Int)
     /// A step of a lab's apply failed; the lab was put back to `generation` (422 `apply_failed`).
     case applyFailed(failures: [JSON], generation: Int)
+    /// Over a quota (`quota_exceeded`, naming it): 429 when that many are in use at once, worth a
+    /// retry; 403 when it can never be (a lab too big, a detached process under a limit of commands at once).
+    case quotaExceeded(quota: Quotas.Name, limit: Int, wanted: Int, atOnce: Bool)
 
     public var code: String {
         switch self {
@@ -41,6 +44,7 @@ public enum ControlPlaneError: Error, Equatable, Sendable, CustomStringConvertib
         case .invalidExperiment: return "invalid_experiment"
         case .staleGeneration: return "generation_mismatch"
         case .applyFailed: return "apply_failed"
+        case .quotaExceeded: return "quota_exceeded"
         }
     }
 
@@ -60,6 +64,10 @@ public enum ControlPlaneError: Error, Equatable, Sendable, CustomStringConvertib
         case .applyFailed(let failures, let generation):
             return "the new document could not be applied (\(failures.compactMap { $0["member"]?.stringValue }.joined(separator: ", ")) failed); "
                 + "the lab is back at generation \(generation)"
+        case .quotaExceeded(let quota, let limit, let wanted, let atOnce):
+            if atOnce { return "quota \(quota.rawValue) is \(limit) at once; that many are in use" }
+            if quota.isConcurrent { return "quota \(quota.rawValue) is \(limit) at once: a detached process outlives its request and cannot be counted" }
+            return "quota \(quota.rawValue) is \(limit) per lab; this would make \(wanted)"
         }
     }
 }

@@ -12,12 +12,15 @@ public struct APIContext: Sendable {
     public var labs: LabManager
     public var experiments: ExperimentManager
     public var tokens: TokenManager
+    public var classes: ClassManager
+    public var audit: AuditLog
     public var events: EventBus
     public var httpMetrics: HTTPMetrics
     public var staticFiles: StaticFiles?
 
     public init(daemon: DaemonInfo, switches: SwitchManager, cables: CableManager, stacks: StackManager, labs: LabManager,
-                experiments: ExperimentManager, tokens: TokenManager, events: EventBus, httpMetrics: HTTPMetrics, staticFiles: StaticFiles?) {
+                experiments: ExperimentManager, tokens: TokenManager, classes: ClassManager, audit: AuditLog, events: EventBus, httpMetrics: HTTPMetrics,
+                staticFiles: StaticFiles?) {
         self.daemon = daemon
         self.switches = switches
         self.cables = cables
@@ -25,6 +28,8 @@ public struct APIContext: Sendable {
         self.labs = labs
         self.experiments = experiments
         self.tokens = tokens
+        self.classes = classes
+        self.audit = audit
         self.events = events
         self.httpMetrics = httpMetrics
         self.staticFiles = staticFiles
@@ -40,14 +45,17 @@ public enum APIRouter {
         VLANRoutes.register(on: &builder, switches: context.switches)
         MACRoutes.register(on: &builder, switches: context.switches)
         CableRoutes.register(on: &builder, cables: context.cables)
-        StackRoutes.register(on: &builder, stacks: context.stacks)
+        let quotas = QuotaLedger(classes: context.classes.membership)
+        StackRoutes.register(on: &builder, stacks: context.stacks, quotas: quotas)
         LabRoutes.register(on: &builder, labs: context.labs)
         ExperimentRoutes.register(on: &builder, experiments: context.experiments)
         MetricsRoutes.register(on: &builder, switches: context.switches, cables: context.cables, stacks: context.stacks,
                                http: context.httpMetrics)
-        EventRoutes.register(on: &builder, events: context.events, tokens: context.tokens,
-                             visible: ScopeGate.visible(membership: context.labs.membership))
+        EventRoutes.register(on: &builder, events: context.events, tokens: context.tokens, quotas: quotas,
+                             visible: ScopeGate.visible(labs: context.labs.membership, classes: context.classes.membership))
         TokenRoutes.register(on: &builder, tokens: context.tokens)
+        ClassRoutes.register(on: &builder, classes: context.classes)
+        AuditRoutes.register(on: &builder, audit: context.audit)
         let staticFiles = context.staticFiles
         builder.add("GET", "/") { _ in
             guard let response = staticFiles?.response(for: "/") else {
@@ -60,7 +68,7 @@ public enum APIRouter {
                 request.path.hasPrefix("/v1/") ? nil : staticFiles.response(for: request.path)
             }
         }
-        builder.setGate(ScopeGate.gate(membership: context.labs.membership))
+        builder.setGate(ScopeGate.gate(labs: context.labs.membership, classes: context.classes.membership))
         return builder.build(log: log)
     }
 }

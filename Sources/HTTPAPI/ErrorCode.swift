@@ -25,6 +25,7 @@ public enum ErrorCode: String, CaseIterable, Sendable {
     case applyFailed = "apply_failed"
     case labMember = "lab_member"
     case labBusy = "lab_busy"
+    case quotaExceeded = "quota_exceeded"
     case generationMismatch = "generation_mismatch"
     case workerUnavailable = "worker_unavailable"
     case internalError = "internal"

@@ -11,15 +11,19 @@ public struct Problem: Error, Sendable {
     public let extra: JSONObject
     /// Extra response headers (e.g. `Allow` on a 405).
     public let headers: [(String, String)]
+    /// For a code answered with more than one status (quota_exceeded: 403 or 429).
+    let statusOverride: Int?
 
-    public init(_ code: ErrorCode, detail: String, extra: JSONObject = JSONObject(), headers: [(String, String)] = []) {
+    public init(_ code: ErrorCode, detail: String, extra: JSONObject = JSONObject(), headers: [(String, String)] = [], status: Int? = nil) {
         self.code = code
         self.detail = detail
         self.extra = extra
         self.headers = headers
+        statusOverride = status
     }
 
     public var status: Int {
+        if let statusOverride { return statusOverride }
         switch code {
         case .notFound: return 404
         case .methodNotAllowed: return 405
@@ -30,6 +34,7 @@ public struct Problem: Error, Sendable {
         case .forbidden: return 403
         case .nameTaken, .vlanInUse, .vlanExists, .switchInUse, .conflict, .labMember, .labBusy, .runFinished: return 409
         case .generationMismatch: return 412
+        case .quotaExceeded: return 403
         case .unprocessable, .pathTooLong, .invalidTopology, .invalidExperiment, .applyFailed: return 422
         case .workerUnavailable: return 503
         case .internalError: return 500
@@ -60,6 +65,7 @@ public struct Problem: Error, Sendable {
         case .applyFailed: return "Apply failed"
         case .labMember: return "Member of a lab"
         case .labBusy: return "Lab busy"
+        case .quotaExceeded: return "Quota exceeded"
         case .generationMismatch: return "Generation mismatch"
         case .workerUnavailable: return "Worker unavailable"
         case .internalError: return "Internal error"
@@ -90,6 +96,9 @@ public struct Problem: Error, Sendable {
                                headers: [("ETag", "\"\(current)\"")])
             case .conflict(let code, _):
                 return Problem(ErrorCode(rawValue: code) ?? .conflict, detail: error.description)
+            case .quotaExceeded(let quota, let limit, _, let atOnce):
+                return Problem(.quotaExceeded, detail: error.description, extra: ["quota": JSON(quota.rawValue), "limit": JSON(limit)],
+                               headers: atOnce ? [("Retry-After", "1")] : [], status: atOnce ? 429 : 403)
             case .unprocessable(let code, _):
                 // Worker codes such as `not_found` for a port still mean "impossible here": 422.
                 let known = ErrorCode(rawValue: code).flatMap { Problem($0, detail: "").status == 422 ? $0 : nil }

@@ -108,7 +108,7 @@ extension LabStep {
 public enum LabPlanner {
     /// Fields that make a member what it is: changing one rebuilds the member.
     static let identityFields: [LabMember.Kind: Set<String>] = [
-        .switch: ["ports", "socket_mode", "socket_group"],
+        .switch: ["ports", "socket_mode", "socket_group", "socket_owner"],
         .cable: ["a", "b", "seed"],
         .stack: ["kind", "interfaces", "dns", "startup"],
     ]

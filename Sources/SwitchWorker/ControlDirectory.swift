@@ -9,6 +9,7 @@ public enum SwitchStartError: Error, CustomStringConvertible {
     case directory(String, Errno)
     case anotherSwitch(String)
     case unknownGroup(String)
+    case unknownUser(String)
     case socket(String, Errno)
 
     public var description: String {
@@ -16,6 +17,7 @@ public enum SwitchStartError: Error, CustomStringConvertible {
         case .directory(let path, let error): return "cannot prepare the control directory \(path): \(error)"
         case .anotherSwitch(let path): return "another switch is already serving \(path)"
         case .unknownGroup(let group): return "no such group: \(group)"
+        case .unknownUser(let user): return "no such user: \(user)"
         case .socket(let path, let error): return "cannot create the socket \(path): \(error)"
         }
     }
@@ -25,6 +27,8 @@ struct ControlDirectory {
     let path: String
     let mode: UInt32
     let groupID: UInt32?
+    /// The owner of the directory and `ctl` (-1 when not set: chown leaves it).
+    let ownerID: UInt32
     /// Whether we created the directory (and so remove it at exit).
     let created: Bool
 
@@ -37,6 +41,12 @@ struct ControlDirectory {
         } else {
             groupID = nil
         }
+        if let owner = options.owner {
+            guard let id = UInt32(owner) ?? UnixUser.id(of: owner)?.uid else { throw SwitchStartError.unknownUser(owner) }
+            ownerID = id
+        } else {
+            ownerID = UInt32.max
+        }
         let existed = FileSystem.isDirectory(path)
         do {
             try FileSystem.makeDirectories(path, mode: 0o700)
@@ -45,7 +55,7 @@ struct ControlDirectory {
         }
         created = !existed
         chmod(path, mode_t(options.directoryMode))
-        if let groupID { _ = chown(path, UInt32.max, groupID) }
+        if groupID != nil || ownerID != UInt32.max { _ = chown(path, ownerID, groupID ?? UInt32.max) }
         removeLeftoverPortSockets()
     }
 
@@ -71,7 +81,7 @@ struct ControlDirectory {
         do {
             let socket = try Socket.listenUnix(ctl, backlog: 64)
             chmod(ctl, mode_t(mode))
-            if let groupID { _ = chown(ctl, UInt32.max, groupID) }
+            if groupID != nil || ownerID != UInt32.max { _ = chown(ctl, ownerID, groupID ?? UInt32.max) }
             return socket
         } catch let error as Errno {
             throw SwitchStartError.socket(ctl, error)

@@ -1,7 +1,7 @@
 // SwitchOptions: the vsquare-switch command line (scripts and benchmarks rely on it), parsed from
 // an argument list so tests need no process.
 //
-//   vsquare-switch --dir DIR [--control PATH] [--ports N] [--hub] [--mode OCTAL] [--group NAME]
+//   vsquare-switch --dir DIR [--control PATH] [--ports N] [--hub] [--mode OCTAL] [--group NAME] [--owner USER]
 //                  [--mac-aging S] [--name NAME] [--queue-frames N] [--max-frame-size N]
 
 import Posix
@@ -17,6 +17,8 @@ public struct SwitchOptions: Equatable, Sendable {
     /// Mode of `ctl` and port sockets; the directory gets the matching search bits.
     public var mode: UInt32 = 0o600
     public var group: String?
+    /// The user owning the directory and `ctl` (as root): with mode 0600 only that user plugs in.
+    public var owner: String?
     public var macAgingSeconds = 300
     /// Shown in `status` and logs; default the directory's last component.
     public var name: String
@@ -44,6 +46,7 @@ public struct SwitchOptions: Equatable, Sendable {
       --hub                Start in hub mode (every frame to every port, no learning).
       --mode OCTAL         Mode of the ctl and port sockets, e.g. 0660. Default 0600.
       --group NAME         Group owning the directory and sockets.
+      --owner USER         User owning the directory and ctl (run as root).
       --mac-aging S        Seconds before an unused MAC entry ages out. Default 300.
       --name NAME          Name shown in status and logs. Default: the directory's name.
       --queue-frames N     Frames queued per client while it is slow. Default 4096.
@@ -58,7 +61,7 @@ public struct SwitchOptions: Equatable, Sendable {
     public static func parse(_ arguments: [String]) throws(Invalid) -> Command {
         let flags: CommandLineFlags
         do {
-            flags = try CommandLineFlags(arguments, valued: ["--dir", "--control", "--ports", "--mode", "--group", "--mac-aging", "--name",
+            flags = try CommandLineFlags(arguments, valued: ["--dir", "--control", "--ports", "--mode", "--group", "--owner", "--mac-aging", "--name",
                                                              "--queue-frames", "--max-frame-size"], switches: ["--hub"])
         } catch {
             throw Invalid(description: error.message)
@@ -91,6 +94,7 @@ public struct SwitchOptions: Equatable, Sendable {
             options.mode = mode
         }
         options.group = values["--group"]
+        options.owner = values["--owner"]
         guard options.control.utf8.count < 108 else { throw Invalid(description: "the control socket path is too long: \(options.control)") }
         return .run(options)
     }

@@ -164,8 +164,10 @@ extension SwitchWorker {
         let last = portEndpoints[endpoint.port].isEmpty
         if last { engine.setActive(endpoint.port, false) }
         log.info("port down", [("port", String(endpoint.port)), ("endpoint", String(endpoint.slot)), ("reason", reason)])
+        // Who it was, again: the audit log records an unplug with the client's uid, pid and description.
         control.emit(["event": "port.down", "port": JSON(endpoint.port), "endpoint": JSON(endpoint.slot), "reason": JSON(reason),
-              "last": JSON(last)])
+              "last": JSON(last), "uid": JSON(endpoint.uid), "pid": endpoint.pid.map { JSON($0) } ?? .null,
+              "description": JSON(endpoint.description)])
     }
 
     /// Unplugs everything on `port`; returns how many endpoints.

@@ -22,6 +22,8 @@ struct DaemonConfig: Equatable {
     var cableBinary: String?
     /// How many experiment runs are kept per experiment, and for how many days.
     var runHistory = RunRetention()
+    /// How many audit entries are kept (the newest).
+    var auditKeep = 100_000
 
     static let defaultListen = "127.0.0.1:8420"
 
@@ -70,6 +72,8 @@ struct DaemonConfig: Equatable {
       --run-history N      Experiment runs kept per experiment (the newest).   VSQUARE_RUN_HISTORY
                            Default 50.
       --run-history-days D Days a finished run is kept. Default 30.           VSQUARE_RUN_HISTORY_DAYS
+      --audit-keep N       Audit entries kept (requests, plugs, unplugs; the   VSQUARE_AUDIT_KEEP
+                           newest). Default 100000.
       -h, --help           Show this text and exit.
       --version            Print the version and exit.
 
@@ -86,7 +90,8 @@ struct DaemonConfig: Equatable {
         let flags = ["--listen": "VSQUARE_LISTEN", "--home": "VSQUARE_HOME", "--run": "VSQUARE_RUN",
                      "--web": "VSQUARE_WEB", "--log-level": "VSQUARE_LOG_LEVEL", "--tokens": "VSQUARE_TOKENS",
                      "--switch-binary": "VSQUARE_SWITCH_BIN", "--cable-binary": "VSQUARE_CABLE_BIN",
-                     "--run-history": "VSQUARE_RUN_HISTORY", "--run-history-days": "VSQUARE_RUN_HISTORY_DAYS"]
+                     "--run-history": "VSQUARE_RUN_HISTORY", "--run-history-days": "VSQUARE_RUN_HISTORY_DAYS",
+                     "--audit-keep": "VSQUARE_AUDIT_KEEP"]
         for (_, variable) in flags { if let value = environment[variable], !value.isEmpty { values[variable] = value } }
         var index = 0
         while index < arguments.count {
@@ -141,9 +146,14 @@ struct DaemonConfig: Equatable {
             guard let days = Double(text), days > 0, days <= 36_500 else { throw Invalid(description: "run history days \(text) is not a number of days above 0") }
             runHistory.ageSeconds = days * 86_400
         }
+        var auditKeep = 100_000
+        if let text = values["VSQUARE_AUDIT_KEEP"] {
+            guard let count = Int(text), (100...100_000_000).contains(count) else { throw Invalid(description: "audit keep \(text) is not a count of 100 to 100000000 entries") }
+            auditKeep = count
+        }
         return .serve(DaemonConfig(listen: listen, home: home, run: run, web: values["VSQUARE_WEB"], logLevel: level,
                                    tokensFile: tokensFile, switchBinary: values["VSQUARE_SWITCH_BIN"],
-                                   cableBinary: values["VSQUARE_CABLE_BIN"], runHistory: runHistory))
+                                   cableBinary: values["VSQUARE_CABLE_BIN"], runHistory: runHistory, auditKeep: auditKeep))
     }
 
     static func defaultHome(environment: [String: String], uid: UInt32) -> String {

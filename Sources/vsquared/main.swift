@@ -112,13 +112,25 @@ do {
     log.error("cannot load the tokens", [("error", String(describing: error))])
     exit(1)
 }
+let classes: ClassManager
+do {
+    classes = try ClassManager(store: store, labs: labs, tokens: tokenManager, events: events)
+} catch {
+    log.error("cannot load the classes", [("error", String(describing: error))])
+    exit(1)
+}
+// A class whose create (or students' add) was cut short gets its missing labs before requests come in.
+classes.start()
+let audit = AuditLog(store: store, events: events, labs: labs.membership, kept: config.auditKeep, log: Log(label: "vsquared.audit"))
+audit.start()
 
 let daemon = DaemonInfo(store: store, scope: scope)
 let httpMetrics = HTTPMetrics()
-let router = APIRouter.make(APIContext(daemon: daemon, switches: switches, cables: cables, stacks: stacks, labs: labs, experiments: experiments, tokens: tokenManager, events: events,
+let router = APIRouter.make(APIContext(daemon: daemon, switches: switches, cables: cables, stacks: stacks, labs: labs, experiments: experiments, tokens: tokenManager, classes: classes, audit: audit, events: events,
                                        httpMetrics: httpMetrics,
                                        staticFiles: staticFiles), log: Log(label: "vsquared.api"))
-let responder: any HTTPResponder = Authenticator(tokens: tokenManager, next: router)
+let responder: any HTTPResponder = Authenticator(tokens: tokenManager, next: AuditTrail(audit: audit, labs: labs.membership,
+                                                                                    classes: classes.membership, next: router))
 let server: HTTPServer
 do {
     server = try HTTPServer(configuration: HTTPServerConfiguration(listen: config.listen), responder: responder,

@@ -71,9 +71,11 @@ let repositoryRoot: String = {
         let labs = try LabManager(store: store, switches: switches, cables: cables, stacks: stacks, events: events)
         let experiments = try ExperimentManager(store: store, labs: labs, switches: switches, cables: cables, stacks: stacks, events: events,
                                                 directory: directory.path + "/experiments")
+        let tokens = try TokenManager(store: store, events: events, configured: [])
         let context = APIContext(daemon: DaemonInfo(store: store, scope: InstanceScope(home: directory.path)), switches: switches, cables: cables,
-                                 stacks: stacks, labs: labs, experiments: experiments,
-                                 tokens: try TokenManager(store: store, events: events, configured: []), events: events,
+                                 stacks: stacks, labs: labs, experiments: experiments, tokens: tokens,
+                                 classes: try ClassManager(store: store, labs: labs, tokens: tokens, events: events),
+                                 audit: AuditLog(store: store, events: events, labs: labs.membership, log: Log(label: "test")), events: events,
                                  httpMetrics: HTTPMetrics(), staticFiles: nil)
         let router = APIRouter.make(context, log: Log(label: "test"))
         let routed = Set(router.routes)

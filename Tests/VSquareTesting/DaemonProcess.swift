@@ -109,3 +109,18 @@ public func eventually(timeoutSeconds: Double = 5, _ condition: () throws -> Boo
     }
     return try condition()
 }
+
+extension DaemonProcess {
+    /// The one VSQUARE_TOKENS token of a `closed` vsquared, as a header.
+    public static let admin = [("Authorization", "Bearer s3cret-admin")]
+
+    /// A vsquared that asks for tokens: its VSQUARE_TOKENS file holds one admin token (`admin`).
+    public static func closed(_ directory: TempDirectory, environment: [String: String] = [:]) throws -> DaemonProcess {
+        let tokens = directory.path + "/tokens"
+        try FileSystem.writeFile(tokens, "# admin\ns3cret-admin\n")
+        return try DaemonProcess(environment: environment.merging(["VSQUARE_TOKENS": tokens]) { _, new in new }, directory: directory)
+    }
+}
+
+/// The header that presents `token`.
+public func bearer(_ token: String) -> [(String, String)] { [("Authorization", "Bearer \(token)")] }

@@ -27,8 +27,14 @@ public final class SSEClient: @unchecked Sendable {
             if chunk.isEmpty { throw HTTPTestError.malformedResponse("the event stream closed") }
             buffer += chunk
         }
-        buffer.removeFirst(HTTPTestClient.find([13, 10, 13, 10], in: buffer)! + 4)
+        let head = HTTPTestClient.find([13, 10, 13, 10], in: buffer)!
+        // "HTTP/1.0 200 OK": the status is the second word.
+        status = Int(String(decoding: buffer[..<head], as: UTF8.self).split(separator: " ").dropFirst().first ?? "") ?? 0
+        buffer.removeFirst(head + 4)
     }
+
+    /// The response's status (200 for a stream; a refused one's body is its problem).
+    public private(set) var status = 0
 
     public func close() { socket.close() }
 

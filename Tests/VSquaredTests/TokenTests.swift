@@ -8,23 +8,15 @@ import Testing
 import VSquareTesting
 
 @Suite struct TokenTests {
-    static let admin = [("Authorization", "Bearer s3cret-admin")]
-
-    func bearer(_ token: String) -> [(String, String)] { [("Authorization", "Bearer \(token)")] }
+    static let admin = DaemonProcess.admin
 
     func issue(_ daemon: DaemonProcess, _ body: JSON) throws -> HTTPTestResponse {
         try daemon.client.send("POST", "/v1/tokens", json: body, headers: TokenTests.admin)
     }
 
-    func closedDaemon(_ directory: TempDirectory) throws -> DaemonProcess {
-        let tokens = directory.path + "/tokens"
-        try FileSystem.writeFile(tokens, "# admin\ns3cret-admin\n")
-        return try DaemonProcess(environment: ["VSQUARE_TOKENS": tokens], directory: directory)
-    }
-
     @Test func aViewerTokenReadsButChangesNothingAndIsGoneOnceRevoked() throws {
         let directory = TempDirectory(prefix: "vsqd")
-        var daemon = try closedDaemon(directory)
+        var daemon = try DaemonProcess.closed(directory)
         #expect(try daemon.client.get("/v1/whoami").status == 401)
         let me = try daemon.client.get("/v1/whoami", headers: TokenTests.admin).json()
         #expect(me["role"] == "admin" && me["id"] == "configured" && me["anonymous"] == false && me["tokens_required"] == true, "\(me)")
@@ -57,7 +49,7 @@ import VSquareTesting
 
         // Tokens survive a restart.
         _ = daemon.stop()
-        daemon = try closedDaemon(directory)
+        daemon = try DaemonProcess.closed(directory)
         #expect(try daemon.client.get("/v1/switches", headers: bearer(token)).status == 200)
 
         // Revoked: the next request is refused, and an open event stream ends.
@@ -76,7 +68,7 @@ import VSquareTesting
     }
 
     @Test func expiryRolesAndBadRequests() throws {
-        let daemon = try closedDaemon(TempDirectory(prefix: "vsqd"))
+        let daemon = try DaemonProcess.closed(TempDirectory(prefix: "vsqd"))
         let soon = Clock.rfc3339(Clock.wallSeconds() + 1.5)
         let created = try issue(daemon, ["name": "brief", "role": "admin", "expires_at": JSON(soon)])
         #expect(created.status == 201, "\(created.text)")
@@ -107,7 +99,7 @@ import VSquareTesting
 
     @Test func aScopedTokensEventsAreAboutItsLabsAloneAndItsScopeOutlivesARestart() throws {
         let directory = TempDirectory(prefix: "vsqd")
-        var daemon = try closedDaemon(directory)
+        var daemon = try DaemonProcess.closed(directory)
         let topology: JSON = ["switches": [["name": "s1"], ["name": "s2"]], "cables": [["name": "c", "a": ["switch": "s1"], "b": ["switch": "s2"]]]]
         for lab in ["alice", "bob"] {
             #expect(try daemon.client.send("POST", "/v1/labs", json: ["name": JSON(lab), "topology": topology], headers: TokenTests.admin).status == 201)
@@ -116,9 +108,9 @@ import VSquareTesting
         #expect(created.status == 201, "\(created.text)")
         let token = try #require(try created.json()["token"]?.stringValue)
         _ = daemon.stop()
-        daemon = try closedDaemon(directory)
+        daemon = try DaemonProcess.closed(directory)
         let me = try daemon.client.get("/v1/whoami", headers: bearer(token)).json()
-        #expect(me["role"] == "student" && me["scope"] == ["labs": ["alice"]], "\(me)")
+        #expect(me["role"] == "student" && me["scope"] == ["labs": ["alice"], "classes": []], "\(me)")
         #expect(try daemon.client.get("/v1/labs/bob", headers: bearer(token)).status == 404, "the scope was lost in the restart")
 
         let stream = try SSEClient(address: daemon.address, token: token)

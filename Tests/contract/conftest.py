@@ -40,8 +40,8 @@ def api(base, method, path, body=None):
 
 
 def empty(base):
-    """Deletes every experiment (its runs end and tear down), lab, stack, cable and switch the daemon has."""
-    for noun in ("experiments", "labs"):
+    """Deletes every class (its labs and tokens go), experiment (its runs end and tear down), lab, stack, cable and switch the daemon has."""
+    for noun in ("classes", "experiments", "labs"):
         status, listing = api(base, "GET", f"/v1/{noun}")
         for item in (listing or {}).get(noun, []) if status == 200 else []:
             api(base, "DELETE", f"/v1/{noun}/{item['name']}")

@@ -23,6 +23,10 @@ def make_fixtures(daemon):
         "topology": {"switches": [{"name": "s1"}, {"name": "s2"}], "cables": [{"name": "c", "a": {"switch": "s1"}, "b": {"switch": "s2"}}]},
         "tasks": [{"id": "cut", "action": "cut", "cable": "c"}, {"id": "back", "after": ["cut"], "action": "restore", "cable": "c"}]}})
     assert status == 201, answer
+    # A class of one student whose lab is one switch: class reads, resets and checks reach a real lab.
+    status, answer = daemon.request("POST", "/v1/classes", {"name": "fz", "template": {"switches": [{"name": "s"}]},
+                                                            "students": [{"id": "a"}]})
+    assert status == 201, answer
     if os.geteuid() == 0:
         status, answer = daemon.request("POST", "/v1/stacks", {
             "name": "fz", "interfaces": [{"name": "eth0", "switch": "fz", "addresses": ["10.250.0.1/24"]}]})

@@ -84,6 +84,8 @@ class Walk:
         if media.endswith("json"):
             parsed = json.loads(raw)
             jsonschema.validate(parsed, content[media]["schema"])
+        elif media == "text/csv":
+            parsed = raw.decode()
         elif media == "text/event-stream":
             assert raw.startswith((b":", b"event:", b"id:", b"retry:", b"data:")), raw[:100]
         self.covered.add((method, template))
@@ -208,6 +210,7 @@ def walk_every_operation(spec, daemon):
 
     walk_experiments(walk)
     walk_tokens(walk)
+    walk_classes(walk)
 
     walk("GET", "/v1/events")
     walk("GET", "/metrics")
@@ -286,6 +289,52 @@ def walk_tokens(walk):
     assert "token" not in walk("GET", "/v1/tokens/{id}", {"id": issued["id"]})
     walk("DELETE", "/v1/tokens/{id}", {"id": issued["id"]}, expect=204)
     walk("GET", "/v1/tokens/{id}", {"id": issued["id"]}, expect=404)
+
+
+def walk_classes(walk):
+    """A class from a one-switch template: refused with its template's problems, created (tokens as JSON,
+    then as CSV for students who join), planned and changed in every lab, reset, graded, left, deleted."""
+    template = {"switches": [{"name": "s", "ports": 4}]}
+    refused = walk("POST", "/v1/classes", expect=422, body={
+        "name": "cls", "students": [{"id": "a"}],
+        "template": {"cables": [{"name": "x", "a": {"switch": "no"}, "b": {"switch": "no"}}]}})
+    assert refused["code"] == "invalid_topology" and "/template/cables/0/a/switch" in {p["pointer"] for p in refused["problems"]}, refused
+    assert walk("GET", "/v1/labs/{name}", {"name": "cls-a"}, expect=404)
+    located = walk("POST", "/v1/classes", expect=422, yaml_text=(
+        "name: cls\nstudents: [{id: a}]\ntemplate:\n  switches: [{name: s}]\n  cables:\n    - {name: x, a: {switch: s}, b: {switch: ghost}}\n"))
+    assert {"pointer": "/template/cables/0/b/switch", "line": 6, "column": 45} in \
+        [{k: p.get(k) for k in ("pointer", "line", "column")} for p in located["problems"]], located["problems"]
+    created = walk("POST", "/v1/classes", expect=201,
+                   body={"name": "cls", "template": template, "students": [{"id": "a", "name": "Ann"}, {"id": "b"}]})
+    assert [t["lab"] for t in created["tokens"]] == ["cls-a", "cls-b"] and created["state"] == "ready", created
+    assert "cls" in [c["name"] for c in walk("GET", "/v1/classes")["classes"]]
+    assert [s["lab_state"] for s in walk("GET", "/v1/classes/{name}", {"name": "cls"})["students"]] == ["ready", "ready"]
+    changed = {"switches": [{"name": "s", "ports": 4, "mac_aging_s": 60}]}
+    plan = walk("PUT", "/v1/classes/{name}", {"name": "cls"}, query="?dry_run=true", body={"template": changed})
+    assert [[step["action"] for step in lab["steps"]] for lab in plan["labs"]] == [["change"], ["change"]], plan
+    applied = walk("PUT", "/v1/classes/{name}", {"name": "cls"}, body={"template": changed, "permissions": {"exec": False}})
+    assert applied["generation"] == 2 and [lab["outcome"] for lab in applied["applied"]] == ["applied", "applied"], applied
+    assert applied["permissions"]["exec"] is False and applied["permissions"]["reset"] is True
+    joined = walk("POST", "/v1/classes/{name}/students", {"name": "cls"}, body={"students": [{"id": "c"}]},
+                  headers={"Accept": "text/csv"}, expect=201)
+    lines = joined.splitlines()
+    assert lines[0] == "student,name,unix_user,lab,token_id,token" and lines[1].startswith("c,c,,cls-c,tok-") and len(lines) == 2, joined
+    again = walk("POST", "/v1/classes/{name}/students/{id}/token", {"name": "cls", "id": "c"}, expect=201)
+    assert again["lab"] == "cls-c" and again["token"].startswith("vsq_") and again["token"] not in joined
+    reset = walk("POST", "/v1/classes/{name}/reset", {"name": "cls"}, query="?students=a,c")
+    assert [lab["student"] for lab in reset["reset"]["labs"]] == ["a", "c"], reset
+    graded = walk("POST", "/v1/classes/{name}/checks", {"name": "cls"})
+    assert [row["student"] for row in graded["students"]] == ["a", "b", "c"] and graded["max_points"] == 0, graded
+    assert walk("GET", "/v1/classes/{name}/checks", {"name": "cls"}, headers={"Accept": "text/csv"}).splitlines()[0] == "student,name,total,max,at"
+    walk("DELETE", "/v1/classes/{name}/students/{id}", {"name": "cls", "id": "b"}, expect=204)
+    walk("GET", "/v1/labs/{name}", {"name": "cls-b"}, expect=404)
+    walk("DELETE", "/v1/classes/{name}", {"name": "cls"}, expect=204)
+    walk("GET", "/v1/classes/{name}", {"name": "cls"}, expect=404)
+    walk("GET", "/v1/labs/{name}", {"name": "cls-a"}, expect=404)
+    audited = walk("GET", "/v1/audit", query="?kind=request&limit=3")["entries"]
+    assert [e["route"] for e in audited] == ["/v1/classes/{name}", "/v1/classes/{name}/students/{id}", "/v1/classes/{name}/checks"], audited
+    assert audited[0]["class"] == "cls" and audited[0]["status"] == 204 and audited[1]["target"] == "cls", audited
+    assert walk("GET", "/v1/audit", query="?since=yesterday", expect=400)["code"] == "invalid_field"
 
 
 def free_port():

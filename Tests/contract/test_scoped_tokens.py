@@ -1,6 +1,7 @@
-"""A student's token against every operation of the spec: with another student's lab named in
-every path, nothing of that lab can be read or changed (404, its names do not leak), what is not
-about a lab is 403, lists leave it out, and afterwards it is exactly as it was. In its own lab the
+"""A student's token against every operation of the spec: with another student's lab (and a class
+named bob) in every path, nothing of them can be read or changed (404, their names do not leak),
+what is not about a lab or class is 403, lists leave them out, and afterwards they are exactly as
+they were. In its own lab the
 student runs what the policy allows and no more. Every answer is one the spec lists."""
 import json
 import urllib.parse
@@ -9,7 +10,8 @@ from test_openapi import ROOT_USER, fetch, resolve
 import jsonschema
 
 OPEN = {("GET", "/"), ("GET", "/v1/health"), ("GET", "/v1/version"), ("GET", "/v1/whoami")}
-LISTS = {"/v1/labs": "labs", "/v1/switches": "switches", "/v1/cables": "cables", "/v1/stacks": "stacks"}
+LISTS = {"/v1/labs": "labs", "/v1/switches": "switches", "/v1/cables": "cables", "/v1/stacks": "stacks", "/v1/classes": "classes",
+         "/v1/audit": "entries"}
 
 
 def lab(name):
@@ -23,7 +25,8 @@ def lab(name):
 def bobs_state(daemon):
     """Everything an admin can read about bob's lab, minus what moves by itself."""
     state = {}
-    for path in ["/v1/labs/bob", "/v1/switches/bob-s1", "/v1/switches/bob-s2", "/v1/cables/bob-c"] + (["/v1/stacks/bob-h"] if ROOT_USER else []):
+    for path in ["/v1/labs/bob", "/v1/switches/bob-s1", "/v1/switches/bob-s2", "/v1/cables/bob-c", "/v1/classes/bob",
+                 "/v1/classes/bob/checks"] + (["/v1/stacks/bob-h"] if ROOT_USER else []):
         status, body = daemon.request("GET", path)
         assert status == 200, (path, status, body)
         for moving in ("uptime_s", "counters", "last_seen", "reset", "ports"):
@@ -46,8 +49,10 @@ def test_a_student_reaches_nothing_outside_its_lab(spec, daemon):
         for name in ("alice", "bob"):
             status, body = daemon.request("POST", "/v1/labs", lab(name))
             assert status == 201, body
+        status, body = daemon.request("POST", "/v1/classes", {"name": "bob", "template": {"switches": [{"name": "sw"}]}, "students": [{"id": "x"}]})
+        assert status == 201, body
         status, issued = daemon.request("POST", "/v1/tokens", {"name": "alice", "role": "student", "scope": {"labs": ["alice"]}})
-        assert status == 201 and issued["scope"] == {"labs": ["alice"]}, issued
+        assert status == 201 and issued["scope"] == {"labs": ["alice"], "classes": []}, issued
         student = {"Authorization": f"Bearer {issued['token']}"}
         before = bobs_state(daemon)
 
@@ -72,7 +77,7 @@ def test_a_student_reaches_nothing_outside_its_lab(spec, daemon):
                     items = json.loads(raw)[LISTS[template]]
                     assert status == 200 and b"bob" not in raw, (what, raw[:300])
                     assert {item.get("lab", item.get("name")) for item in items} <= {"alice"}, items
-                elif len(parts) > 2 and parts[2] == "{name}" and parts[1] in ("labs", "switches", "cables", "stacks"):
+                elif len(parts) > 2 and parts[2] == "{name}" and parts[1] in ("labs", "switches", "cables", "stacks", "classes"):
                     assert status == 404 and json.loads(raw)["code"] == "not_found", (what, status, raw[:300])
                 else:
                     assert status == 403 and json.loads(raw)["code"] == "forbidden", (what, status, raw[:300])
@@ -102,5 +107,6 @@ def test_a_student_reaches_nothing_outside_its_lab(spec, daemon):
             status, ran = send("POST", "/v1/stacks/alice-h/exec", {"argv": ["true"]})
             assert status == 200 and ran["exit_code"] == 0, ran
     finally:
+        daemon.request("DELETE", "/v1/classes/bob")
         for name in ("alice", "bob"):
             daemon.request("DELETE", f"/v1/labs/{name}")

@@ -6,7 +6,9 @@ problem+json title and detail; the page catches up after vsquared restarts; no h
 overflow at 1280x800 or in a narrow window, and no movement during live updates. The labs view:
 a document's problem shown under its line, the plan, the lab built and drawn with no label cut
 or run into another, a change planned then applied with its generation, a reset with its
-duration. Screenshots are kept in test-output/dashboard/."""
+duration. The class view: a teacher's grade grid (a student's broken lab failing exactly its
+checks), a reset from a student's row, the audit log; a student's token opens on its own lab
+alone, where it runs its checks. Screenshots are kept in test-output/dashboard/."""
 import json
 import os
 import pathlib
@@ -449,4 +451,73 @@ def test_experiments_view_runs_and_shows_the_graph_timeline_output_and_report(br
         assert browser.console == [], f"the page reported errors: {browser.console}"
     finally:
         daemon.request("DELETE", "/v1/experiments/exp1")
+        daemon.cleanup()
+
+
+CLASS_TEMPLATE = {
+    "switches": [{"name": "lan", "ports": 4}],
+    "stacks": [{"name": "h1", "interfaces": [{"name": "eth0", "switch": "lan", "addresses": ["10.9.0.1/24"]}]},
+               {"name": "h2", "interfaces": [{"name": "eth0", "switch": "lan", "addresses": ["10.9.0.2/24"]}]}],
+    "checks": [{"id": "h1-h2", "description": "h1 reaches h2", "points": 2, "reach": {"from": "h1", "to": "h2", "count": 1}},
+               {"id": "h2-up", "host": "h2", "argv": ["ip", "link", "show", "eth0", "up"], "expect": {"stdout": "eth0"}}],
+}
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="netns stacks need root")
+def test_class_view_grades_resets_and_audits_and_a_student_sees_only_its_lab(browser):
+    daemon = Daemon(token="dashboard-" + os.urandom(8).hex())
+    try:
+        daemon.start()
+        status, made = daemon.request("POST", "/v1/classes", {"name": "dash", "template": CLASS_TEMPLATE,
+                                                             "students": [{"id": "ann", "name": "Ann"}, {"id": "ben", "name": "Ben"}]})
+        assert status == 201, made
+        ann = next(t["token"] for t in made["tokens"] if t["student"] == "ann")
+        status, teacher = daemon.request("POST", "/v1/tokens", {"name": "teacher", "role": "teacher", "scope": {"classes": ["dash"]}})
+        assert status == 201, teacher
+
+        # The teacher's class view: a row a student, a column a check.
+        browser.navigate(daemon.base + "/#/")
+        browser.evaluate(f"sessionStorage.setItem('vsquare.token', {json.dumps(teacher['token'])})")
+        browser.navigate(daemon.base + "/#/classes/dash")
+        browser.wait_for("document.querySelector('.class-summary')?.dataset.state === 'ready'", timeout=30, message="the class never showed ready")
+        browser.wait_for("document.querySelectorAll('table.grades tbody tr').length === 2", message="no grade grid")
+        browser.click("[...document.querySelectorAll('button')].find(b => b.textContent === 'Run checks')", "Run checks")
+        browser.wait_for("!!document.querySelector('.checks-done')", timeout=30, message="the checks never ended")
+        browser.wait_for("document.querySelectorAll('table.grades .check.passed').length === 4", message="not every check passed")
+        # Ben breaks his lab: only his h1-h2 and h2-up fail, Ann's pass.
+        status, ran = daemon.request("POST", "/v1/stacks/dash-ben-h2/exec", {"argv": ["ip", "link", "set", "eth0", "down"]})
+        assert status == 200 and ran["exit_code"] == 0, ran
+        browser.click("[...document.querySelectorAll('button')].find(b => b.textContent === 'Run checks')", "Run checks")
+        browser.wait_for("document.querySelectorAll('table.grades tr[data-key=ben] .check.failed').length === 2", timeout=30,
+                         message="ben's failures were not shown")
+        assert browser.evaluate("document.querySelectorAll('table.grades tr[data-key=ann] .check.passed').length") == 2
+        assert "0 / 3" in browser.evaluate("document.querySelector('table.grades tr[data-key=ben]').textContent")
+        browser.screenshot(SHOTS / "class-1280x800.png")
+        assert no_horizontal_overflow(browser)
+        # His reset, from his row; then his checks pass again.
+        browser.click("document.querySelector('table.grades tr[data-key=ben] button')", "ben's Reset")
+        browser.wait_for("!!document.querySelector('.reset-done')", timeout=30, message="the reset never ended")
+        browser.click("[...document.querySelectorAll('button')].find(b => b.textContent === 'Run checks')", "Run checks")
+        browser.wait_for("document.querySelectorAll('table.grades .check.passed').length === 4", timeout=30, message="ben's lab was not reset")
+        # The audit log: who ran the exec, and the teacher's checks and reset.
+        browser.wait_for("[...document.querySelectorAll('table.audit tbody tr')].some(r => r.textContent.includes('POST /v1/classes/dash/reset'))",
+                         message="the reset is not in the audit log")
+        assert browser.evaluate("[...document.querySelectorAll('table.audit tbody tr')].some(r => r.textContent.includes('/v1/stacks/dash-ben-h2/exec'))")
+
+        # A student's token: the page opens on her lab alone.
+        browser.evaluate(f"sessionStorage.setItem('vsquare.token', {json.dumps(ann)})")
+        browser.navigate(daemon.base + "/")
+        browser.wait_for("location.hash === '#/labs/dash-ann'", message="the student was not taken to her lab")
+        assert browser.evaluate("document.querySelector('header nav a[data-nav=classes]').hidden")
+        browser.wait_for("document.querySelectorAll('table.lab-checks tbody tr').length === 2", message="no checks in her lab")
+        browser.click("[...document.querySelectorAll('button')].find(b => b.textContent === 'Run checks')", "Run checks")
+        browser.wait_for("document.querySelector('.checks-summary').textContent.includes('3 of 3 points')", timeout=30, message="her checks did not run")
+        browser.screenshot(SHOTS / "student-lab-1280x800.png")
+        # Nothing of Ben's anywhere on her page, and no button she would be refused.
+        assert "dash-ben" not in browser.evaluate("document.body.textContent")
+        assert browser.evaluate("[...document.querySelectorAll('button')].filter(b => !b.hidden).map(b => b.textContent)"
+                                ".filter(t => ['Apply', 'Plan changes', 'Delete lab'].includes(t)).length") == 0
+        assert browser.console == [], f"the page reported errors: {browser.console}"
+    finally:
+        daemon.request("DELETE", "/v1/classes/dash")
         daemon.cleanup()

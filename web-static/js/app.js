@@ -1,8 +1,8 @@
-// The dashboard's shell: hash routes (#/, #/labs, #/labs/NAME, #/experiments, #/experiments/NAME, #/switches/NAME,
-// #/cables/NAME, #/stacks/NAME), the
+// The dashboard's shell: hash routes (#/, #/labs, #/labs/NAME, #/experiments, #/experiments/NAME, #/classes,
+// #/classes/NAME, #/switches/NAME, #/cables/NAME, #/stacks/NAME), a student's token taken to its own lab, the
 // problem banner, the token dialog, the event stream, and a refresh every two seconds for live
 // counters. A view is {refresh(), dispose()} built by its module's mount().
-import { onTokenNeeded, token } from "./api.js";
+import { get, name, onTokenNeeded, token } from "./api.js";
 import { replace } from "./dom.js";
 import { EventStream } from "./events.js";
 import { clearProblems, setRefresher, showProblem } from "./feedback.js";
@@ -14,6 +14,8 @@ import * as labsView from "./views/labs.js";
 import * as labView from "./views/lab.js";
 import * as experimentsView from "./views/experiments.js";
 import * as experimentView from "./views/experiment.js";
+import * as classesView from "./views/classes.js";
+import * as classView from "./views/class.js";
 
 const main = document.getElementById("view");
 const streamStatus = document.getElementById("stream-status");
@@ -25,11 +27,12 @@ let refreshTimer = null;
 
 function route() {
   const parts = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
-  const routes = { switches: switchView, cables: cableView, stacks: stackView, labs: labView, experiments: experimentView };
-  const nav = ["labs", "experiments"].includes(parts[0]) ? parts[0] : "overview";
+  const routes = { switches: switchView, cables: cableView, stacks: stackView, labs: labView, experiments: experimentView, classes: classView };
+  const nav = ["labs", "experiments", "classes"].includes(parts[0]) ? parts[0] : "overview";
   if (parts[0] && routes[parts[0]] && parts[1]) return { module: routes[parts[0]], name: parts[1], nav };
   if (parts[0] === "labs") return { module: labsView, name: null, nav };
   if (parts[0] === "experiments") return { module: experimentsView, name: null, nav };
+  if (parts[0] === "classes") return { module: classesView, name: null, nav };
   return { module: overview, name: null, nav: "overview" };
 }
 
@@ -99,4 +102,14 @@ const stream = new EventStream(
   });
 stream.start();
 setInterval(() => { if (!document.hidden) scheduleRefresh(0); }, 2000);
-render();
+
+/// A student's token sees one lab: the page opens on it, and shows no pages a student cannot use.
+async function fitToPrincipal() {
+  const me = await get("/v1/whoami").catch(() => null);
+  document.body.dataset.role = me ? me.role : "";
+  if (!me || me.role !== "student") return;
+  for (const link of document.querySelectorAll("header nav a[data-nav=experiments], header nav a[data-nav=classes]")) link.hidden = true;
+  const labs = (me.scope && me.scope.labs) || [];
+  if (labs.length === 1 && (location.hash === "" || location.hash === "#/" || location.hash === "#/labs")) location.hash = `#/labs/${name(labs[0])}`;
+}
+fitToPrincipal().then(render, render);

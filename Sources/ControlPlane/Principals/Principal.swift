@@ -3,18 +3,27 @@
 // no token for an anonymous admin; a token presented is always its own principal.
 import JSON
 
-/// What a scoped principal may see: these labs (and their members) alone.
+/// What a scoped principal may see: these labs (and their members), and these classes with every
+/// lab built for them.
 public struct AccessScope: Sendable, Equatable {
     public var labs: Set<String>
+    public var classes: Set<String>
 
-    public init(labs: Set<String>) { self.labs = labs }
+    public init(labs: Set<String> = [], classes: Set<String> = []) {
+        self.labs = labs
+        self.classes = classes
+    }
 
-    public var json: JSON { ["labs": JSON(labs.sorted().map { JSON($0) })] }
+    /// Whether lab `lab` (built for class `className`, if any) is in the scope.
+    public func sees(lab: String, className: String?) -> Bool { labs.contains(lab) || className.map(classes.contains) == true }
+
+    public var json: JSON { ["labs": JSON(labs.sorted().map { JSON($0) }), "classes": JSON(classes.sorted().map { JSON($0) })] }
 
     /// The scope `json` wrote.
     public init?(json: JSON) {
         guard let labs = json["labs"]?.arrayValue else { return nil }
         self.labs = Set(labs.compactMap(\.stringValue))
+        classes = Set((json["classes"]?.arrayValue ?? []).compactMap(\.stringValue))
     }
 }
 
@@ -30,20 +39,23 @@ public struct Principal: Sendable, Equatable {
     public let expiresAt: String?
     /// nil: everything (an admin's, or an unscoped viewer's).
     public let scope: AccessScope?
+    /// What it may use at once (a class's quotas add to a student's).
+    public let quotas: Quotas
 
-    public init(id: String, name: String, role: Role, expiresAt: String? = nil, scope: AccessScope? = nil) {
+    public init(id: String, name: String, role: Role, expiresAt: String? = nil, scope: AccessScope? = nil, quotas: Quotas = Quotas()) {
         self.id = id
         self.name = name
         self.role = role
         self.expiresAt = expiresAt
         self.scope = scope
+        self.quotas = quotas
     }
 
     public static let anonymous = Principal(id: "anonymous", name: "anonymous", role: .admin)
     public static let configured = Principal(id: "configured", name: "VSQUARE_TOKENS", role: .admin)
 
     public var json: JSONObject {
-        ["id": JSON(id), "name": JSON(name), "role": JSON(role.rawValue), "expires_at": JSON(expiresAt), "scope": scope?.json ?? .null,
+        ["id": JSON(id), "name": JSON(name), "role": JSON(role.rawValue), "expires_at": JSON(expiresAt), "scope": scope?.json ?? .null, "quotas": quotas.json,
          "anonymous": JSON(self == .anonymous)]
     }
 }

@@ -15,12 +15,13 @@ public final class TokenManager: @unchecked Sendable {
         public let createdAt: String
         public let expiresAt: String?
         public let scope: AccessScope?
+        public var quotas = Quotas()
 
-        var principal: Principal { Principal(id: id, name: name, role: role, expiresAt: expiresAt, scope: scope) }
+        var principal: Principal { Principal(id: id, name: name, role: role, expiresAt: expiresAt, scope: scope, quotas: quotas) }
 
         public var json: JSONObject {
-            ["id": JSON(id), "name": JSON(name), "role": JSON(role.rawValue), "scope": scope?.json ?? .null, "created_at": JSON(createdAt),
-             "expires_at": JSON(expiresAt)]
+            ["id": JSON(id), "name": JSON(name), "role": JSON(role.rawValue), "scope": scope?.json ?? .null, "quotas": quotas.json,
+             "created_at": JSON(createdAt), "expires_at": JSON(expiresAt)]
         }
     }
 
@@ -60,10 +61,11 @@ public final class TokenManager: @unchecked Sendable {
     }
 
     /// A new token: the record, and the token itself (shown this once).
-    public func issue(name: String, role: Principal.Role, scope: AccessScope?, expiresAt: String?) throws -> (record: Record, token: String) {
+    public func issue(name: String, role: Principal.Role, scope: AccessScope?, expiresAt: String?,
+                      quotas: Quotas = Quotas()) throws -> (record: Record, token: String) {
         let secret = "vsq_" + TokenManager.randomText(bytes: 32)
         let record = Record(id: "tok-" + TokenManager.randomHex(bytes: 6), name: name, role: role, hash: TokenManager.hash(secret),
-                            createdAt: Clock.rfc3339(Clock.wallSeconds()), expiresAt: expiresAt, scope: scope)
+                            createdAt: Clock.rfc3339(Clock.wallSeconds()), expiresAt: expiresAt, scope: scope, quotas: quotas)
         try lock.withLock {
             try store.saveToken(record)
             records[record.hash] = record

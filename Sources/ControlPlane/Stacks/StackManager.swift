@@ -439,13 +439,18 @@ public final class StackManager: @unchecked Sendable {
         }
     }
 
+    /// Output kept from each stream of a command, unless a quota says less.
+    public static let execOutputCap = 1 << 20
+
     /// Runs a command inside the stack; it is killed (with everything it started) at its timeout.
-    public func exec(_ name: String, argv: [String], stdin: [UInt8], environment: [String: String], timeoutSeconds: Double) throws -> JSONObject {
+    /// Output beyond `outputCap` bytes per stream is dropped (`truncated`).
+    public func exec(_ name: String, argv: [String], stdin: [UInt8], environment: [String: String], timeoutSeconds: Double,
+                     outputCap: Int = StackManager.execOutputCap) throws -> JSONObject {
         let enter = try lock.withLock { try entry(name) }
         var env = ["PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"]
         for (key, value) in environment { env[key] = value }
         let result = try ProcessRunner.run(enter[0], Array(enter.dropFirst()) + argv, environment: env, stdin: stdin,
-                                           timeoutSeconds: timeoutSeconds, outputCap: 1 << 20)
+                                           timeoutSeconds: timeoutSeconds, outputCap: outputCap)
         return ["exit_code": JSON(result.exitCode), "stdout": JSON(String(decoding: result.stdout, as: UTF8.self)),
                 "stderr": JSON(String(decoding: result.stderr, as: UTF8.self)), "truncated": JSON(result.truncated),
                 "timed_out": JSON(result.timedOut), "duration_ms": JSON(result.durationMilliseconds)]

@@ -53,6 +53,22 @@ extension Store {
         CREATE TABLE check_runs (id INTEGER PRIMARY KEY AUTOINCREMENT, lab TEXT NOT NULL, at TEXT NOT NULL, run TEXT NOT NULL);
         CREATE INDEX check_runs_by_lab ON check_runs (lab, id);
         """,
+        // 10: classes (the template, the students and their token ids, the permissions, as JSON).
+        """
+        CREATE TABLE classes (name TEXT PRIMARY KEY, spec TEXT NOT NULL, generation INTEGER NOT NULL,
+                              created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+        """,
+        // 11: the audit log (mutating requests, plugs and unplugs), the whole entry as JSON.
+        """
+        CREATE TABLE audit (id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, kind TEXT NOT NULL, principal_id TEXT,
+                            principal_name TEXT, lab TEXT, entry TEXT NOT NULL);
+        CREATE INDEX audit_by_at ON audit (at);
+        CREATE INDEX audit_by_lab ON audit (lab, id);
+        """,
+        // 12: a token's quotas (what its holder may use at once), as JSON; null for none.
+        """
+        ALTER TABLE tokens ADD COLUMN quotas TEXT;
+        """,
     ]
 
     /// The newest schema this build knows.

@@ -28,6 +28,7 @@ final class SupervisedSwitch {
                          "--mode", SwitchSpec.octal(spec.socketMode), "--mac-aging", String(spec.macAgingSeconds)]
         if spec.hub { arguments.append("--hub") }
         if let group = spec.socketGroup { arguments += ["--group", group] }
+        if let owner = spec.socketOwner { arguments += ["--owner", owner] }
         return WorkerRecipe(
             kind: "switch", name: spec.name, binary: configuration.switchBinary, arguments: arguments,
             controlPath: directory + "/control", logPath: configuration.logDirectory + "/switch-" + spec.name + ".log",

@@ -32,7 +32,7 @@ extension SwitchManager {
             "hub": JSON(spec.hub),
             "mac_aging_s": JSON(spec.macAgingSeconds),
             "socket_mode": JSON(SwitchSpec.octal(spec.socketMode)),
-            "socket_group": JSON(spec.socketGroup),
+            "socket_group": JSON(spec.socketGroup), "socket_owner": JSON(spec.socketOwner),
             "plug_url": JSON("vde://" + handle.directory),
             "qemu_nic": JSON("-nic vde,sock=" + handle.directory),
             "state": JSON(status == nil && handle.lifecycle.state == .running ? "unresponsive" : handle.lifecycle.state.rawValue),

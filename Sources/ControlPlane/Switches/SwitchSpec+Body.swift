@@ -1,5 +1,6 @@
 // SwitchSpec from a create body: the one validator of a switch's fields, used by POST /v1/switches
 // and by every lab member that is a switch.
+import Glibc
 import JSON
 import Posix
 
@@ -11,7 +12,7 @@ extension SwitchSpec {
         let name = try reader.string("name", matching: ResourceName.isValid, ruleText: ResourceName.rule)
         var spec = SwitchSpec(name: name)
         spec.description = try SwitchSpec.checkedDescription(try reader.string("description", default: ""))
-        spec.ports = try reader.int("ports", in: 1...4096, default: 32)
+        spec.ports = try reader.int("ports", in: 1...4096, default: SwitchSpec.defaultPorts)
         spec.hub = try reader.bool("hub", default: false)
         spec.macAgingSeconds = try reader.int("mac_aging_s", in: 1...1_000_000, default: 300)
         let mode = try reader.string("socket_mode", default: "0600")
@@ -30,8 +31,25 @@ extension SwitchSpec {
         if let group = spec.socketGroup, FileSystem.groupID(group) == nil {
             throw ControlPlaneError.unprocessableField(path: "socket_group", message: "there is no group named \(group) on this host")
         }
+        spec.socketOwner = try reader.optionalString("socket_owner", nullable: true)
+        if let owner = spec.socketOwner { try SwitchSpec.checkOwner(owner, field: "socket_owner") }
         try reader.finish()
         self = spec
+    }
+
+    /// `owner` names a user of this host that this vsquared may give sockets to (400 for a name
+    /// that cannot be one, 422 for one that is not here or not ours to give to).
+    public static func checkOwner(_ owner: String, field: String) throws {
+        guard (1...32).contains(owner.unicodeScalars.count), !owner.contains("/") else {
+            throw JSONFieldError(path: field, rule: "must be a Unix user name")
+        }
+        guard let user = UnixUser.id(of: owner) else {
+            throw ControlPlaneError.unprocessableField(path: field, message: "there is no Unix user \(owner) on this host")
+        }
+        // Only root gives a directory to another user; the worker runs as vsquared does.
+        guard geteuid() == 0 || user.uid == geteuid() else {
+            throw ControlPlaneError.unprocessableField(path: field, message: "only a vsquared running as root can give a switch's sockets to \(owner)")
+        }
     }
 
     public static func checkedDescription(_ text: String) throws(JSONFieldError) -> String {

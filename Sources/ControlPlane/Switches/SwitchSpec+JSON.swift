@@ -8,7 +8,7 @@ extension SwitchSpec {
         [
             "name": JSON(name), "description": JSON(description), "ports": JSON(ports), "hub": JSON(hub),
             "mac_aging_s": JSON(macAgingSeconds), "socket_mode": JSON(SwitchSpec.octal(socketMode)),
-            "socket_group": JSON(socketGroup), "vlans": JSON(vlans.sorted().map { JSON(Int($0)) }),
+            "socket_group": JSON(socketGroup), "socket_owner": JSON(socketOwner), "vlans": JSON(vlans.sorted().map { JSON(Int($0)) }),
             "port_settings": JSON(portSettings.sorted { $0.key < $1.key }.map { port, setting in .object(setting.json(port: port)) }),
             "generation": JSON(generation), "created_at": JSON(createdAt),
         ]
@@ -24,6 +24,7 @@ extension SwitchSpec {
         macAgingSeconds = json["mac_aging_s"]?.intValue ?? 300
         socketMode = json["socket_mode"]?.stringValue.flatMap { UInt32($0, radix: 8) } ?? 0o600
         socketGroup = json["socket_group"]?.stringValue
+        socketOwner = json["socket_owner"]?.stringValue
         vlans = Set((json["vlans"]?.arrayValue ?? [1]).compactMap { $0.intValue.map { VLANID($0) } })
         for item in json["port_settings"]?.arrayValue ?? [] {
             guard let port = item["port"]?.intValue else { continue }

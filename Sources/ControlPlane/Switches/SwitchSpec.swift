@@ -21,12 +21,15 @@ public struct PortSetting: Equatable, Sendable {
 public struct SwitchSpec: Equatable, Sendable {
     public var name: String
     public var description = ""
-    public var ports = 32
+    public var ports = SwitchSpec.defaultPorts
+    public static let defaultPorts = 32
     public var hub = false
     public var macAgingSeconds = 300
     /// Mode of the VDE sockets (vde_switch's `-m`).
     public var socketMode: UInt32 = 0o600
     public var socketGroup: String?
+    /// The Unix user owning the VDE directory and `ctl`: with socket mode 0600, the only one (besides root) who plugs in.
+    public var socketOwner: String?
     /// VLANs beyond VLAN 1, which always exists.
     public var vlans: Set<VLANID> = [1]
     /// Ports whose settings differ from the standard ones.

@@ -8,17 +8,17 @@ import Synchronization
 
 public enum EventRoutes {
     /// `visible` says whether a principal may see an event.
-    public static func register(on router: inout RouterBuilder, events: EventBus, tokens: TokenManager,
+    public static func register(on router: inout RouterBuilder, events: EventBus, tokens: TokenManager, quotas: QuotaLedger,
                                 visible: @escaping @Sendable (Principal, ControlPlaneEvent) -> Bool) {
         router.add("GET", "/v1/events") { request in
             let principal = request.principal
+            let release = try quotas.take(.eventStreams, for: principal, limit: quotas.quotas(principal, lab: nil)[.eventStreams])
             let lastID = request.header("last-event-id") ?? request.queryValue("last_event_id")
             var response = HTTPResponse(status: 200, headers: [("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache"),
                                                                ("X-Accel-Buffering", "no")])
             // A stream opened with a token ends when the token is revoked (or expires).
-            response.stream = EventStream(bus: events, cursor: events.cursor(after: lastID), keeps: { visible(principal, $0) }) {
-                tokens.isValid(principal)
-            }
+            response.stream = EventStream(bus: events, cursor: events.cursor(after: lastID), keeps: { visible(principal, $0) },
+                                          ended: { release() }) { tokens.isValid(principal) }
             return response
         }
     }
@@ -42,9 +42,14 @@ final class EventStream: HTTPStream {
     /// Which events its principal may see (a scoped one: those of its labs).
     private let keeps: @Sendable (ControlPlaneEvent) -> Bool
 
-    init(bus: EventBus, cursor: Int, keeps: @escaping @Sendable (ControlPlaneEvent) -> Bool, allowed: @escaping @Sendable () -> Bool) {
+    /// Called once the stream is over (its event stream quota is given back).
+    private let ended: @Sendable () -> Void
+
+    init(bus: EventBus, cursor: Int, keeps: @escaping @Sendable (ControlPlaneEvent) -> Bool, ended: @escaping @Sendable () -> Void = {},
+         allowed: @escaping @Sendable () -> Bool) {
         self.bus = bus
         self.keeps = keeps
+        self.ended = ended
         self.allowed = allowed
         state = Mutex(State(cursor: cursor))
     }
@@ -83,5 +88,6 @@ final class EventStream: HTTPStream {
 
     func cancel() {
         if let token = state.withLock({ $0.subscription }) { bus.unsubscribe(token) }
+        ended()
     }
 }

@@ -61,11 +61,7 @@ public enum LabRoutes {
         }
         router.add("POST", "/v1/labs/{name}/reset") { request in
             let name = try request.resourceName("name", kind: "lab")
-            let members = try request.singleQuery("members").map { $0.split(separator: ",").map(String.init) }
-            if let members, members.isEmpty || !members.allSatisfy(ResourceName.isValid) {
-                throw JSONFieldError(path: "members", rule: "must be member names separated by commas")
-            }
-            let reply = try labs.reset(name: name, only: members)
+            let reply = try labs.reset(name: name, only: try request.names("members"))
             return tagged(.json(.object(reply)), reply)
         }
         router.add("POST", "/v1/labs/{name}/checks") { request in

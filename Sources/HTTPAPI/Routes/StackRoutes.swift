@@ -6,7 +6,7 @@ import JSON
 import Posix
 
 public enum StackRoutes {
-    public static func register(on router: inout RouterBuilder, stacks: StackManager) {
+    public static func register(on router: inout RouterBuilder, stacks: StackManager, quotas: QuotaLedger) {
         router.add("POST", "/v1/stacks") { request in
             .json(.object(try stacks.create(try StackSpec(body: try request.json()))), status: 201)
         }
@@ -73,11 +73,17 @@ public enum StackRoutes {
             let timeout = try reader.optionalDouble("timeout_s", in: 0.1...3600) ?? 30
             let detach = try reader.bool("detach", default: false)
             try reader.finish()
+            let limits = quotas.quotas(request.principal, lab: stacks.membership?.lab(of: .stack, name))
             if detach {
                 guard stdin.isEmpty else { throw ControlPlaneError.unprocessableField(path: "stdin", message: "a detached process reads no stdin") }
+                // A process that outlives its request cannot be counted against a limit of commands at once.
+                if let limit = limits[.execs] { throw ControlPlaneError.quotaExceeded(quota: .execs, limit: limit, wanted: limit + 1, atOnce: false) }
                 return .json(.object(try stacks.start(name, argv: argv, environment: environment)), status: 201)
             }
-            return .json(.object(try stacks.exec(name, argv: argv, stdin: stdin, environment: environment, timeoutSeconds: timeout)))
+            let release = try quotas.take(.execs, for: request.principal, limit: limits[.execs])
+            defer { release() }
+            return .json(.object(try stacks.exec(name, argv: argv, stdin: stdin, environment: environment, timeoutSeconds: timeout,
+                                                 outputCap: limits[.execOutputBytes] ?? StackManager.execOutputCap)))
         }
         router.add("GET", "/v1/stacks/{name}/processes") { request in
             .json(["processes": JSON(try stacks.processList(try request.resourceName("name", kind: "stack")))])

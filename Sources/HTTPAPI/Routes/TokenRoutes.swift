@@ -16,20 +16,26 @@ public enum TokenRoutes {
             let expiresAt = try reader.optionalString("expires_at", nullable: true)
             var scope: AccessScope?
             if var scoped = try reader.optionalObject("scope") {
-                let labs = try scoped.array("labs") { (item, path) throws(JSONFieldError) -> String in
-                    guard let name = item.stringValue, ResourceName.isValid(name) else { throw JSONFieldError(path: path, rule: "must be a lab name") }
-                    return name
+                func names(_ key: String, _ noun: String) throws(JSONFieldError) -> Set<String> {
+                    guard scoped.contains(key) else { return [] }
+                    return Set(try scoped.array(key) { (item, path) throws(JSONFieldError) -> String in
+                        guard let name = item.stringValue, ResourceName.isValid(name) else { throw JSONFieldError(path: path, rule: "must be a \(noun) name") }
+                        return name
+                    })
                 }
+                let labs = try names("labs", "lab"), classes = try names("classes", "class")
                 try scoped.finish()
-                scope = AccessScope(labs: Set(labs))
+                scope = AccessScope(labs: labs, classes: classes)
             }
+            // A token bounds what its holder uses at once; what a lab holds is a class's to bound.
+            let quotas = try reader.value("quotas").map { try Quotas(reading: $0, path: "quotas", allowed: [.execs, .execOutputBytes, .eventStreams]) }
             try reader.finish()
             let role = Principal.Role(rawValue: roleText)!
             switch (role, scope) {
             case (.admin, .some):
                 throw ControlPlaneError.unprocessableField(path: "scope", message: "an admin token sees everything: it takes no scope")
             case (.teacher, nil), (.student, nil):
-                throw ControlPlaneError.unprocessableField(path: "scope", message: "a \(roleText) token needs a scope: {labs: [...]}, the labs it may see")
+                throw ControlPlaneError.unprocessableField(path: "scope", message: "a \(roleText) token needs a scope: {labs: [...], classes: [...]}, the labs and classes it may see")
             default:
                 break
             }
@@ -45,14 +51,18 @@ public enum TokenRoutes {
                     default: (0x30...0x39).contains(byte)
                     }
                 } && expiresAt.utf8.count >= 20 && expiresAt.utf8.count != 21
-                guard shape, let moment = Posix.Clock.parseRFC3339(expiresAt) else {
+                guard shape else {
                     throw JSONFieldError(path: "expires_at", rule: "must be an RFC 3339 UTC time such as 2027-01-31T23:59:00Z")
+                }
+                // The right shape, but no such day or hour (month 13, hour 25): impossible, not malformed.
+                guard let moment = Posix.Clock.parseRFC3339(expiresAt) else {
+                    throw ControlPlaneError.unprocessableField(path: "expires_at", message: "\(expiresAt) is not a time that exists")
                 }
                 guard moment > Posix.Clock.wallSeconds() else {
                     throw ControlPlaneError.unprocessableField(path: "expires_at", message: "\(expiresAt) has already passed")
                 }
             }
-            let (record, token) = try tokens.issue(name: name, role: role, scope: scope, expiresAt: expiresAt)
+            let (record, token) = try tokens.issue(name: name, role: role, scope: scope, expiresAt: expiresAt, quotas: quotas ?? Quotas())
             var answer = record.json
             answer["token"] = JSON(token)
             return .json(.object(answer), status: 201)

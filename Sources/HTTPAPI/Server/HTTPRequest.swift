@@ -39,6 +39,16 @@ public struct HTTPRequest: Sendable {
         query.first { $0.0 == name }?.1
     }
 
+    /// `?key=a,b,c` as names (each a resource name); nil when the query is not given.
+    public func names(_ key: String) throws -> [String]? {
+        guard let text = try singleQuery(key) else { return nil }
+        let names = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        guard !names.isEmpty, names.allSatisfy(ResourceName.isValid) else {
+            throw JSONFieldError(path: key, rule: "must be names separated by commas")
+        }
+        return names
+    }
+
     /// `views` kept to the members of the lab named by `?lab=` (all of them without it).
     public func inLab(_ views: [JSONObject]) throws(Problem) -> [JSONObject] {
         guard let lab = try singleQuery("lab") else { return views }

@@ -1,6 +1,7 @@
 // One lab: its state, generation and last apply, its own topology drawing, its members grouped by
 // kind (each a link to its noun's view), its document to edit, plan (a dry run) and apply (with
-// the generation it was read at, so two editors cannot overwrite each other), reset and delete.
+// the generation it was read at, so two editors cannot overwrite each other), reset and delete,
+// and its checks with the last run's results (run again from here).
 import { del, get, name, post, send } from "../api.js";
 import { h, replace, s, syncRows, table } from "../dom.js";
 import { act } from "../feedback.js";
@@ -22,6 +23,13 @@ export function mount(container, labName) {
   const plan = h("button", { type: "button" }, "Plan changes");
   const apply = h("button", { type: "button" }, "Apply");
   const reset = h("button", { type: "button" }, "Reset lab");
+  const checks = table("Checks", ["Check", "Description", "Result", "Points", "Evidence"], { class: "lab-checks" }, "This lab's document declares no checks.");
+  const checksSummary = h("p", { class: "summary checks-summary" }, "");
+  const runChecks = h("button", { type: "button" }, "Run checks");
+  runChecks.addEventListener("click", () => act(async () => {
+    replace(checksSummary, "Running the checks…");
+    await post(`${base}/checks`);
+  }));
   const remove = h("button", { type: "button", class: "danger" }, "Delete lab");
   plan.addEventListener("click", () => editor.submit((text) => send("PUT", `${base}?dry_run=true`, text), "Applying it would do"));
   apply.addEventListener("click", () => act(async () => {
@@ -37,6 +45,8 @@ export function mount(container, labName) {
     if (!confirm(`Delete lab ${labName} and every member of it?`)) return;
     act(async () => { await del(base); location.hash = "#/labs"; });
   });
+  // A student changes its lab by commands and resets, not by its document: no buttons that would be refused.
+  if (document.body.dataset.role === "student") for (const button of [plan, apply, remove]) button.hidden = true;
   container.append(
     h("p", { class: "crumbs" }, h("a", { href: "#/labs" }, "Labs"), " / ", labName),
     h("h1", {}, `Lab ${labName}`), summary, outcome,
@@ -45,6 +55,8 @@ export function mount(container, labName) {
       h("section", { class: "panel topology-panel", "aria-labelledby": "lab-topology-title" }, h("h2", { id: "lab-topology-title" }, "Topology"), svg),
       ...Object.entries(groups).map(([kind, group]) => h("section", { class: "panel", "aria-labelledby": `lab-${kind}-title` },
         h("h2", { id: `lab-${kind}-title` }, group.element.querySelector("caption").textContent), group.element))),
+    h("section", { class: "panel", "aria-labelledby": "lab-checks-title" }, h("h2", { id: "lab-checks-title" }, "Checks"),
+      checksSummary, checks.element, h("div", { class: "actions" }, runChecks)),
     h("section", { class: "panel", "aria-labelledby": "lab-document-title" }, h("h2", { id: "lab-document-title" }, "Document"),
       editor.element, h("div", { class: "actions" }, plan, apply)));
 
@@ -53,7 +65,21 @@ export function mount(container, labName) {
     dispose() {},
     async refresh() {
       const query = `?lab=${name(labName)}`;
-      const [lab, switches, cables, stacks] = await Promise.all([get(base), get(`/v1/switches${query}`), get(`/v1/cables${query}`), get(`/v1/stacks${query}`)]);
+      const [lab, switches, cables, stacks, graded] = await Promise.all([get(base), get(`/v1/switches${query}`), get(`/v1/cables${query}`),
+        get(`/v1/stacks${query}`), get(`${base}/checks?limit=1`)]);
+      const run = graded.runs[0];
+      checksSummary.textContent = run ? `Last run ${run.at.replace("T", " ").replace(/\.\d+Z$/, " UTC")}: ${run.points} of ${run.max_points} points.`
+        : graded.checks.length ? "Not run yet." : "";
+      syncRows(checks.tbody, graded.checks, (check) => check.id, (check) => {
+        const result = run && run.results.find((r) => r.check === check.id);
+        return [
+          check.id, check.description,
+          { sig: result ? String(result.passed) : "none", node: () => h("span", { class: `check ${result ? (result.passed ? "passed" : "failed") : "none"}` },
+            result ? (result.passed ? "✓ passed" : "✗ failed") : "–") },
+          result ? `${result.points} / ${check.points}` : `– / ${check.points}`,
+          { sig: result ? `${run.at} ${check.id}` : "none", node: () => h("pre", { class: "evidence" }, result ? result.output.slice(0, 400) : "") },
+        ];
+      });
       generation = lab.generation;
       const last = lab.last_apply;
       summary.textContent = `${lab.state} · generation ${lab.generation}` + (lab.description ? ` · ${lab.description}` : "")
