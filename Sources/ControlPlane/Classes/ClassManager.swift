@@ -192,7 +192,8 @@ public final class ClassManager: @unchecked Sendable {
         }
     }
 
-    /// Resets the labs of `only` (every student when nil), several at once; answers when each is ready again.
+    /// Resets the labs of `only` (every student when nil); answers when each is ready again. (LabManager
+    /// carries out one apply or reset at a time, so today they follow one another.)
     public func reset(_ name: String, only: [String]?) throws -> JSONObject {
         let spec = try self.spec(name)
         let chosen = try students(only, of: spec)
