@@ -72,7 +72,7 @@ struct StackAPITests {
         #expect(try daemon.client.get("/v1/stacks/\(one)").status == 404)
     }
 
-    @Test func aRouterStackJoinsTwoSwitches() throws {
+    @Test func aRouterStackJoinsTwoSwitchesForBothFamilies() throws {
         let daemon = try DaemonProcess()
         let tag = String(UInt32.random(in: 0...0xFFFF), radix: 16)
         let names = ["ra-" + tag, "rr-" + tag, "rb-" + tag]
@@ -80,20 +80,23 @@ struct StackAPITests {
         try daemon.createSwitch(["name": "left"])
         try daemon.createSwitch(["name": "right"])
         let bodies: [JSON] = [
-            ["name": JSON(names[0]), "interfaces": [["name": "eth0", "switch": "left", "addresses": ["10.204.1.2/24"]]],
-             "routes": [["to": "default", "via": "10.204.1.1"]]],
+            ["name": JSON(names[0]), "interfaces": [["name": "eth0", "switch": "left", "addresses": ["10.204.1.2/24", "fd04:1::2/64"]]],
+             "routes": [["to": "default", "via": "10.204.1.1"], ["to": "default", "via": "fd04:1::1"]]],
             ["name": JSON(names[1]), "forwarding": true, "interfaces": [
-                ["name": "eth0", "switch": "left", "addresses": ["10.204.1.1/24"]],
-                ["name": "eth1", "switch": "right", "addresses": ["10.204.2.1/24"]]]],
-            ["name": JSON(names[2]), "interfaces": [["name": "eth0", "switch": "right", "addresses": ["10.204.2.2/24"]]],
-             "routes": [["to": "default", "via": "10.204.2.1"]]],
+                ["name": "eth0", "switch": "left", "addresses": ["10.204.1.1/24", "fd04:1::1/64"]],
+                ["name": "eth1", "switch": "right", "addresses": ["10.204.2.1/24", "fd04:2::1/64"]]]],
+            ["name": JSON(names[2]), "interfaces": [["name": "eth0", "switch": "right", "addresses": ["10.204.2.2/24", "fd04:2::2/64"]]],
+             "routes": [["to": "default", "via": "10.204.2.1"], ["to": "default", "via": "fd04:2::1"]]],
         ]
         for body in bodies { #expect(try daemon.client.send("POST", "/v1/stacks", json: body).status == 201) }
-        var crossed = false
-        for _ in 0..<20 where !crossed {
-            crossed = try exec(daemon, names[0], ["ping", "-c", "1", "-W", "1", "10.204.2.2"])["exit_code"] == 0
+        // Both families cross it: addresses and routes of each are set.
+        for target in ["10.204.2.2", "fd04:2::2"] {
+            var crossed = false
+            for _ in 0..<20 where !crossed {
+                crossed = try exec(daemon, names[0], ["ping", "-c", "1", "-W", "1", target])["exit_code"] == 0
+            }
+            #expect(crossed, "traffic to \(target) did not cross the router stack")
         }
-        #expect(crossed, "traffic did not cross the router stack")
         let router = try daemon.json("/v1/stacks/\(names[1])")
         #expect(router["forwarding"] == true && router["interfaces"]?.arrayValue?.count == 2)
     }

@@ -170,22 +170,28 @@ public final class StackManager: @unchecked Sendable {
             }
             return
         }
-        var steps: [[String]] = []
-        if let mac = interface.mac { steps.append(["link", "set", "dev", interface.name, "address", mac]) }
-        if let mtu = interface.mtu { steps.append(["link", "set", "dev", interface.name, "mtu", String(mtu)]) }
-        steps.append(["link", "set", "dev", interface.name, "up"])
-        steps.append(["addr", "flush", "dev", interface.name, "scope", "global", "permanent"])
+        // Two `ip -batch` runs, not one process a step: the link and IPv4, then IPv6 (a batch line
+        // takes no family option). Each batch stops at its first failing line and says which.
+        var inet: [[String]] = [], inet6: [[String]] = []
+        if let mac = interface.mac { inet.append(["link", "set", "dev", interface.name, "address", mac]) }
+        if let mtu = interface.mtu { inet.append(["link", "set", "dev", interface.name, "mtu", String(mtu)]) }
+        inet.append(["link", "set", "dev", interface.name, "up"])
+        inet.append(["addr", "flush", "dev", interface.name, "scope", "global", "permanent"])
         for address in interface.addresses {
-            steps.append((address.contains(":") ? ["-6"] : []) + ["addr", "add", address, "dev", interface.name]
-                         + (address.contains(":") ? ["nodad"] : []))
+            if address.contains(":") { inet6.append(["addr", "add", address, "dev", interface.name, "nodad"]) } else {
+                inet.append(["addr", "add", address, "dev", interface.name])
+            }
         }
         for route in spec.routes {
-            steps.append((route.via.contains(":") ? ["-6"] : []) + ["route", "replace", route.to, "via", route.via])
+            if route.via.contains(":") { inet6.append(["route", "replace", route.to, "via", route.via]) } else {
+                inet.append(["route", "replace", route.to, "via", route.via])
+            }
         }
-        for step in steps {
-            let result = namespace.map { $0.ip(step) } ?? StackNamespace.runIP(step)
+        for (family, steps) in [([String](), inet), (["-6"], inet6)] where !steps.isEmpty {
+            let lines = Array(steps.map { $0.joined(separator: " ") + "\n" }.joined().utf8)
+            let result = namespace.map { $0.ip(family + ["-batch", "-"], stdin: lines) } ?? StackNamespace.runIP(family + ["-batch", "-"], stdin: lines)
             guard let result, result.exitCode == 0 else {
-                throw ControlPlaneError.unprocessable(code: "unprocessable", message: "ip \(step.joined(separator: " ")) failed: "
+                throw ControlPlaneError.unprocessable(code: "unprocessable", message: "ip \(family.joined())-batch of \(interface.name) failed: "
                                                       + String(decoding: result?.stderr ?? [], as: UTF8.self))
             }
         }

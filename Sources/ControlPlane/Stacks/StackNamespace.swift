@@ -107,14 +107,14 @@ struct StackNamespace: Sendable {
     }
 
     /// Runs `arguments` inside the namespace.
-    func run(_ arguments: [String], timeout: Double = 10) -> ProcessResult? {
+    func run(_ arguments: [String], stdin: [UInt8] = [], timeout: Double = 10) -> ProcessResult? {
         guard let enter else { return nil }
-        return try? ProcessRunner.run(enter[0], Array(enter.dropFirst()) + arguments, timeoutSeconds: timeout)
+        return try? ProcessRunner.run(enter[0], Array(enter.dropFirst()) + arguments, stdin: stdin, timeoutSeconds: timeout)
     }
 
     /// `ip` inside the namespace (root: `ip -n`, without a new process in the namespace).
-    func ip(_ arguments: [String]) -> ProcessResult? {
-        mode == .root ? StackNamespace.runIP(["-n", name] + arguments) : run([StackNamespace.ip] + arguments)
+    func ip(_ arguments: [String], stdin: [UInt8] = []) -> ProcessResult? {
+        mode == .root ? StackNamespace.runIP(["-n", name] + arguments, stdin: stdin) : run([StackNamespace.ip] + arguments, stdin: stdin)
     }
 
     /// Kills everything in the namespace and removes it and its files.
@@ -147,7 +147,7 @@ struct StackNamespace: Sendable {
     }
 
     @discardableResult
-    static func runIP(_ arguments: [String], timeout: Double = 10) -> ProcessResult? {
-        try? ProcessRunner.run(ip, arguments, timeoutSeconds: timeout)
+    static func runIP(_ arguments: [String], stdin: [UInt8] = [], timeout: Double = 10) -> ProcessResult? {
+        try? ProcessRunner.run(ip, arguments, stdin: stdin, timeoutSeconds: timeout)
     }
 }
