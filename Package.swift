@@ -24,12 +24,14 @@ let package = Package(
         // libslirp's pkg-config file wants glib's development files; its header needs none, so no pkgConfig here.
         .systemLibrary(name: "CSlirp", providers: [.apt(["libslirp-dev"])]),
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
         .target(name: "CLinux", cSettings: [.define("_GNU_SOURCE")]),
 
         .target(name: "Posix", dependencies: ["CLinux"], swiftSettings: strict),
         .target(name: "Log", dependencies: ["Posix"], swiftSettings: strict),
         .target(name: "JSON", dependencies: ["CJansson"], swiftSettings: strict),
         .target(name: "YAML", dependencies: ["CYAML", "JSON"], swiftSettings: strict),
+        .target(name: "PacketCapture", dependencies: ["CPcap"], swiftSettings: strict),
         .target(name: "VDEWire", dependencies: ["Posix"], swiftSettings: strict),
         .target(name: "SwitchEngine", swiftSettings: hotPath),
         .target(name: "CableEngine", dependencies: ["JSON"], swiftSettings: strict),
@@ -50,6 +52,7 @@ let package = Package(
         .target(name: "VSquareTesting", dependencies: ["Posix", "JSON", "VDEWire"], path: "Tests/VSquareTesting", swiftSettings: strict),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strict),
         .testTarget(name: "YAMLTests", dependencies: ["YAML", "JSON"], swiftSettings: strict),
+        .testTarget(name: "PacketCaptureTests", dependencies: ["PacketCapture", "Posix"], swiftSettings: strict),
         .testTarget(name: "VDEWireTests", dependencies: ["VDEWire"], swiftSettings: strict),
         .testTarget(name: "SwitchEngineTests", dependencies: ["SwitchEngine", "CableEngine"], swiftSettings: strict),
         .testTarget(name: "CableEngineTests", dependencies: ["CableEngine"], swiftSettings: strict),

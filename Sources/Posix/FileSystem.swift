@@ -113,10 +113,15 @@ extension FileSystem {
 extension FileSystem {
     /// Replaces the file at `path` with `text` (mode applies when it is created: 0o600 for a key).
     public static func writeFile(_ path: String, _ text: String, mode: mode_t = 0o644) throws {
+        try writeFile(path, Array(text.utf8), mode: mode)
+    }
+
+    /// Replaces the file at `path` with `contents`.
+    public static func writeFile(_ path: String, _ contents: [UInt8], mode: mode_t = 0o644) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard fd >= 0 else { throw Errno(errno, call: "open " + path) }
         defer { close(fd) }
-        var bytes = Array(text.utf8)[...]
+        var bytes = contents[...]
         while !bytes.isEmpty {
             let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
             if written < 0 && errno == EINTR { continue }
