@@ -71,7 +71,12 @@ class Browser:
                 except subprocess.TimeoutExpired:
                     self.process.kill()
                     self.process.wait()
-            shutil.rmtree(self.profile, ignore_errors=True)
+            # Chromium's helpers may still write into the profile for a moment after it exits.
+            for _ in range(25):
+                shutil.rmtree(self.profile, ignore_errors=True)
+                if not os.path.exists(self.profile):
+                    break
+                time.sleep(0.2)
 
     def call(self, method, **params):
         self.next_id += 1
