@@ -68,16 +68,17 @@ public final class AuditLog: Sendable {
         let endpoint = data["endpoint"]
         // port.up carries the endpoint as an object; port.down names its slot and repeats who it was.
         let uid = (up ? endpoint?["uid"] : data["uid"])?.intValue
+        let user = uid.flatMap { UnixUser.name(of: uid_t($0)) }
         var fields: JSONObject = [
             "switch": JSON(switchName), "port": data["port"] ?? .null,
             "endpoint": (up ? endpoint?["id"] : endpoint) ?? .null,
             "uid": JSON(uid), "pid": (up ? endpoint?["pid"] : data["pid"]) ?? .null,
-            "user": JSON(uid.flatMap { UnixUser.name(of: uid_t($0)) }),
+            "user": JSON(user),
             "description": (up ? endpoint?["description"] : data["description"]) ?? .null,
         ]
         if !up { fields["reason"] = data["reason"] ?? .null }
         // The Unix user is who plugged in.
-        let actor = uid.map { ("uid:\($0)", UnixUser.name(of: uid_t($0)) ?? "uid \($0)", "unix") }
+        let actor = uid.map { ("uid:\($0)", user ?? "uid \($0)", "unix") }
         record(kind: up ? "plug" : "unplug", actor: actor, lab: labs.lab(of: .switch, switchName), fields)
     }
 

@@ -245,7 +245,7 @@ public final class ClassManager: @unchecked Sendable {
         let spec = try self.spec(name)
         var runs: [String: JSON] = [:]
         for student in spec.students {
-            runs[student.id] = (try? labs.checks(spec.lab(of: student.id), limit: 1))?["runs"]?[0]
+            runs[student.id] = (try? labs.latestCheckRun(spec.lab(of: student.id))) ?? nil
         }
         return grades(spec, runs: runs, only: spec.students)
     }
@@ -288,11 +288,11 @@ public final class ClassManager: @unchecked Sendable {
 
     /// The analyzer's problems, each at its pointer under /template; then what one lab of it holds against the quotas.
     private func checkTemplate(_ template: JSON, quotas: Quotas) throws {
-        let problems = LabAnalyzer.analyze(template, vocabulary: labs.vocabulary).errors
-        guard problems.isEmpty else {
-            throw ControlPlaneError.invalidTopology(problems: problems.map { LabProblem($0.severity, "/template" + $0.pointer, $0.code, $0.message) })
+        let analysis = LabAnalyzer.analyze(template, vocabulary: labs.vocabulary)
+        guard analysis.errors.isEmpty else {
+            throw ControlPlaneError.invalidTopology(problems: analysis.errors.map { LabProblem($0.severity, "/template" + $0.pointer, $0.code, $0.message) })
         }
-        if let excess = quotas.excess(of: template) { throw ControlPlaneError.quotaExceeded(quota: excess.name, limit: excess.limit, wanted: excess.wanted, atOnce: false) }
+        if let excess = quotas.excess(of: analysis) { throw ControlPlaneError.quotaExceeded(quota: excess.name, limit: excess.limit, wanted: excess.wanted, atOnce: false) }
     }
 
     /// Ids new to the class, labs whose names are free, Unix users that exist.

@@ -300,10 +300,9 @@ final class ExperimentRunner: @unchecked Sendable {
                                                  environment: command.environment,
                                                  // Not cut to the run's deadline: at that deadline the lab goes, and this with it.
                                                  timeoutSeconds: command.timeoutSeconds)
-                    let stdout = output["stdout"]?.stringValue ?? "", stderr = output["stderr"]?.stringValue ?? ""
-                    let timedOut = output["timed_out"]?.boolValue ?? false
-                    let exitCode = timedOut ? nil : output["exit_code"]?.intValue
-                    let verdicts = command.expectation.verdicts(exitCode: exitCode, stdout: stdout, stderr: stderr, timedOut: timedOut)
+                    let outcome = ExecOutcome(output)
+                    let (stdout, stderr, exitCode, timedOut) = (outcome.stdout, outcome.stderr, outcome.exitCode, outcome.timedOut)
+                    let verdicts = outcome.verdicts(command.expectation)
                     let passed = verdicts.allSatisfy { $0.passed }
                     let name = "\(task).\(host).\(attempt)"
                     try? FileSystem.writeFile(outputDirectory + "/" + name + ".stdout", stdout)

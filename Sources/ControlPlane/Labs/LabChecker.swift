@@ -60,13 +60,11 @@ final class LabChecker: Sendable {
             do {
                 let output = try stacks.exec(LabNames.global(lab: lab, local: check.host), argv: check.argv, stdin: [], environment: [:],
                                              timeoutSeconds: check.timeoutSeconds)
-                let stdout = output["stdout"]?.stringValue ?? "", stderr = output["stderr"]?.stringValue ?? ""
-                let timedOut = output["timed_out"]?.boolValue ?? false
-                let exitCode = timedOut ? nil : output["exit_code"]?.intValue
-                let verdicts = check.expectation.verdicts(exitCode: exitCode, stdout: stdout, stderr: stderr, timedOut: timedOut)
+                let outcome = ExecOutcome(output)
+                let verdicts = outcome.verdicts(check.expectation)
                 passed = verdicts.allSatisfy(\.passed)
-                result["output"] = JSON(LabChecker.kept(stdout) + LabChecker.kept(stderr))
-                result["exit_code"] = JSON(exitCode)
+                result["output"] = JSON(LabChecker.kept(outcome.stdout) + LabChecker.kept(outcome.stderr))
+                result["exit_code"] = JSON(outcome.exitCode)
                 result["verdicts"] = JSON(verdicts.map { JSON.object($0.json) })
             } catch {
                 // The host is not there (a student deleted it, it is being made again): a failed attempt, with why.

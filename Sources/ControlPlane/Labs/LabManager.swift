@@ -162,6 +162,12 @@ public final class LabManager: @unchecked Sendable {
         return checker.run(lab: name, generation: spec.generation, checks: checks)
     }
 
+    /// The lab's newest recorded check run, if it has one.
+    public func latestCheckRun(_ name: String) throws -> JSON? {
+        guard lock.withLock({ labs[name] != nil }) else { throw ControlPlaneError.notFound(kind: "lab", name: name) }
+        return try checker.runs(lab: name, limit: 1).first
+    }
+
     /// The checks the lab declares and its newest `limit` recorded runs, newest first.
     public func checks(_ name: String, limit: Int) throws -> JSONObject {
         guard let spec = lock.withLock({ labs[name] }) else { throw ControlPlaneError.notFound(kind: "lab", name: name) }

@@ -4,6 +4,7 @@
 // running at once, event streams open): over them is 429 quota_exceeded. exec_output_bytes cuts a
 // command's output (its answer says truncated). A limit left out is no limit.
 import JSON
+import LabEngine
 
 public struct Quotas: Sendable, Equatable {
     public enum Name: String, Sendable, CaseIterable {
@@ -54,14 +55,11 @@ public struct Quotas: Sendable, Equatable {
         for name in Name.allCases { if let limit = json?[name.rawValue]?.intValue { limits[name] = limit } }
     }
 
-    /// What the template builds in one lab, against the static quotas: the first one it goes over.
-    public func excess(of template: JSON) -> (name: Name, limit: Int, wanted: Int)? {
-        let switches = template["switches"]?.arrayValue ?? []
+    /// What one lab of an analyzed template holds, against the static quotas: the first one it goes over.
+    public func excess(of template: LabAnalysis) -> (name: Name, limit: Int, wanted: Int)? {
         let wanted: [(Name, Int)] = [
-            (.switches, switches.count),
-            (.ports, switches.reduce(0) { $0 + ($1["ports"]?.intValue ?? SwitchSpec.defaultPorts) }),
-            (.cables, template["cables"]?.arrayValue?.count ?? 0),
-            (.stacks, template["stacks"]?.arrayValue?.count ?? 0),
+            (.switches, template.switches.count), (.ports, template.switches.reduce(0) { $0 + $1.ports }),
+            (.cables, template.cables.count), (.stacks, template.stacks.count),
         ]
         for (name, count) in wanted { if let limit = limits[name], count > limit { return (name, limit, count) } }
         return nil

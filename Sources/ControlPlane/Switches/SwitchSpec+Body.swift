@@ -12,7 +12,7 @@ extension SwitchSpec {
         let name = try reader.string("name", matching: ResourceName.isValid, ruleText: ResourceName.rule)
         var spec = SwitchSpec(name: name)
         spec.description = try SwitchSpec.checkedDescription(try reader.string("description", default: ""))
-        spec.ports = try reader.int("ports", in: 1...4096, default: SwitchSpec.defaultPorts)
+        spec.ports = try reader.int("ports", in: 1...4096, default: 32)
         spec.hub = try reader.bool("hub", default: false)
         spec.macAgingSeconds = try reader.int("mac_aging_s", in: 1...1_000_000, default: 300)
         let mode = try reader.string("socket_mode", default: "0600")

@@ -21,8 +21,7 @@ public struct PortSetting: Equatable, Sendable {
 public struct SwitchSpec: Equatable, Sendable {
     public var name: String
     public var description = ""
-    public var ports = SwitchSpec.defaultPorts
-    public static let defaultPorts = 32
+    public var ports = 32
     public var hub = false
     public var macAgingSeconds = 300
     /// Mode of the VDE sockets (vde_switch's `-m`).
