@@ -42,4 +42,11 @@ static inline struct MHD_Daemon *CMicroHTTPD_start(
                             MHD_OPTION_ARRAY, options, MHD_OPTION_END);
 }
 
+// MHD_get_connection_info is variadic too. The connection's socket lets a long, quiet stream notice
+// that its client has gone: MHD reads nothing from a connection it has suspended.
+static inline int CMicroHTTPD_connectionFD(struct MHD_Connection *connection) {
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    return info ? info->connect_fd : -1;
+}
+
 #endif

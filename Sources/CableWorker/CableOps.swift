@@ -1,5 +1,5 @@
 // The cable's control ops: help, version, status, impairments.get/set, cut, restore, counters,
-// counters.reset, slirp.forwards.set, shutdown. Events: end.up, end.down, cable.cut, cable.restored.
+// counters.reset, slirp.forwards.set, shutdown, and the capture ops (CaptureOps). Events: end.up, end.down, cable.cut, cable.restored.
 import CableEngine
 import Glibc
 import JSON
@@ -13,7 +13,7 @@ public enum VSquareCableVersion {
 }
 
 enum CableOps {
-    static let all: [CableOp] = [
+    static let all: [CableOp] = CaptureOps.ops(pointParameters: "direction? (a_to_b|b_to_a|both)") + [
         CableOp(name: "help", parameters: "{}", summary: "every op with its parameters") { worker, _ in worker.control.helpReply() },
         CableOp(name: "version", parameters: "{}", summary: "software version") { _, _ in
             ["version": JSON(VSquareCableVersion.current), "protocol": 1]

@@ -6,6 +6,7 @@ import CableEngine
 import Glibc
 import JSON
 import Log
+import PacketCapture
 import Posix
 import WorkerControl
 
@@ -13,14 +14,17 @@ enum CableTokenKind: UInt8 {
     case controlListener = 1
     case controlClient
     case signals
+    case capture
 }
 
-public final class CableWorker {
+public final class CableWorker: CaptureHost {
     public let options: CableOptions
     let log: Log
     let epoll: Epoll
     let control: ControlServer<CableWorker>
     let signals: SignalFD
+    /// Live packet captures of what the cable delivers (CaptureOps).
+    public let captures: CaptureTaps
     /// Index 0 is end a (a local switch), index 1 is end b (a switch or a remote peer).
     var ends: [any CableEnd] = []
     /// Index 0 is a→b, index 1 is b→a.
@@ -40,6 +44,7 @@ public final class CableWorker {
         control = try ControlServer(path: options.control, epoll: epoll, listenerKind: CableTokenKind.controlListener.rawValue,
                                     clientKind: CableTokenKind.controlClient.rawValue, ops: CableOps.all, log: log)
         signals = try SignalFD([SIGTERM, SIGINT, SIGHUP])
+        captures = CaptureTaps(epoll: epoll, tokenKind: CableTokenKind.capture.rawValue)
         try epoll.add(signals.fd, events: .readable, token: Token(kind: CableTokenKind.signals.rawValue).raw)
         directions = [CableDirection(seed: options.seed), CableDirection(seed: options.seed &+ 1)]
         let description = "vsquare-cable: \(options.name)"
@@ -81,13 +86,16 @@ public final class CableWorker {
                 switch CableTokenKind(rawValue: token.kind) {
                 case .controlListener?: control.acceptClients()
                 case .controlClient?: control.clientReady(token, events, context: self)
+                case .capture?: captures.handle(token, events)
                 case .signals?:
                     while signals.read() != nil { running = false }
                 case nil: break
                 }
             }
             runTimers(now: Clock.monotonicNanoseconds())
+            captures.flush()
         }
+        captures.stopAll()
         for end in ends { end.stop() }
         control.shutdown()
         log.info("cable stopped", [("cable.name", options.name)])
@@ -129,6 +137,7 @@ public final class CableWorker {
             directions[direction].recordDrop(.down)
         } else if target.send(frame) {
             directions[direction].sent(length: frame.count)
+            if !captures.isEmpty { captures.offer(channel: direction, sent: true, FramePieces(frame.baseAddress!, frame.count)) }
         } else {
             directions[direction].recordDrop(.queue)
         }
@@ -140,6 +149,7 @@ public final class CableWorker {
         let now = Clock.monotonicNanoseconds()
         var deadline = now + 1_000_000_000
         for queue in queues { if let due = queue.nextDue { deadline = min(deadline, due) } }
+        if let due = captures.nextDeadline { deadline = min(deadline, due) }
         for end in ends {
             if let due = end.retryAt { deadline = min(deadline, due) }
             if let due = end.wakeAt { deadline = min(deadline, due) }
@@ -148,6 +158,7 @@ public final class CableWorker {
     }
 
     private func runTimers(now: UInt64) {
+        captures.runTimers(now: now)
         for direction in 0..<2 {
             while let frame = queues[direction].popDue(now: now) {
                 frame.bytes.withUnsafeBytes { send($0, direction: direction) }
@@ -157,6 +168,21 @@ public final class CableWorker {
             if let due = end.retryAt, due <= now { end.start(now: now) }
             if let due = end.wakeAt, due <= now { end.wake(now: now) }
         }
+    }
+
+    // MARK: capture
+
+    /// A cable captures what it delivers one way or both: `a_to_b` is what end b receives.
+    public func capturePoint(_ reader: inout JSONReader) throws -> CapturePoint {
+        let direction = try reader.string("direction", default: "both")
+        let channels: [Int]
+        switch direction {
+        case "a_to_b": channels = [0]
+        case "b_to_a": channels = [1]
+        case "both": channels = [0, 1]
+        default: throw JSONFieldError(path: "direction", rule: "must be a_to_b, b_to_a or both")
+        }
+        return CapturePoint(channels: channels, received: false, sent: true)
     }
 
     // MARK: cut and restore

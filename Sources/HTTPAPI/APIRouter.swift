@@ -45,6 +45,7 @@ public enum APIRouter {
         VLANRoutes.register(on: &builder, switches: context.switches)
         MACRoutes.register(on: &builder, switches: context.switches)
         CableRoutes.register(on: &builder, cables: context.cables)
+        CaptureRoutes.register(on: &builder, switches: context.switches, cables: context.cables)
         let quotas = QuotaLedger(classes: context.classes.membership)
         StackRoutes.register(on: &builder, stacks: context.stacks, quotas: quotas)
         LabRoutes.register(on: &builder, labs: context.labs)

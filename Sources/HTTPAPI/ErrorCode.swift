@@ -10,6 +10,7 @@ public enum ErrorCode: String, CaseIterable, Sendable {
     case malformedJSON = "malformed_json"
     case malformedYAML = "malformed_yaml"
     case invalidField = "invalid_field"
+    case invalidFilter = "invalid_filter"
     case unauthorized = "unauthorized"
     case forbidden = "forbidden"
     case nameTaken = "name_taken"

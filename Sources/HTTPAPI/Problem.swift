@@ -29,7 +29,7 @@ public struct Problem: Error, Sendable {
         case .methodNotAllowed: return 405
         case .payloadTooLarge: return 413
         case .unsupportedMediaType: return 415
-        case .malformedJSON, .malformedYAML, .invalidField: return 400
+        case .malformedJSON, .malformedYAML, .invalidField, .invalidFilter: return 400
         case .unauthorized: return 401
         case .forbidden: return 403
         case .nameTaken, .vlanInUse, .vlanExists, .switchInUse, .conflict, .labMember, .labBusy, .runFinished: return 409
@@ -50,6 +50,7 @@ public struct Problem: Error, Sendable {
         case .malformedJSON: return "Malformed JSON"
         case .malformedYAML: return "Malformed YAML"
         case .invalidField: return "Invalid field"
+        case .invalidFilter: return "Invalid capture filter"
         case .unauthorized: return "Unauthorized"
         case .forbidden: return "Forbidden"
         case .nameTaken: return "Name taken"

@@ -22,15 +22,23 @@ public struct PcapStream: Sendable {
     /// One frame seen at `seconds` since the epoch, cut to the snaplen.
     public func record(_ frame: [UInt8], at seconds: Double) -> [UInt8] {
         let kept = min(frame.count, snaplen)
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(16 + kept)
         let whole = seconds.rounded(.down)
-        append(&bytes, UInt32(whole))
-        append(&bytes, UInt32(min(999_999, ((seconds - whole) * 1e6).rounded())))
-        append(&bytes, UInt32(kept))
-        append(&bytes, UInt32(frame.count))
-        bytes += frame.prefix(kept)
-        return bytes
+        var bytes = [UInt8](repeating: 0, count: 16)
+        bytes.withUnsafeMutableBytes { raw in
+            PcapStream.writeRecordHeader(to: raw.baseAddress!, seconds: UInt32(whole),
+                                         microseconds: UInt32(min(999_999, ((seconds - whole) * 1e6).rounded())),
+                                         kept: kept, length: frame.count)
+        }
+        return bytes + frame.prefix(kept)
+    }
+
+    /// A record's 16-byte header: time, bytes kept, length on the wire.
+    public static func writeRecordHeader(to destination: UnsafeMutableRawPointer, seconds: UInt32, microseconds: UInt32,
+                                         kept: Int, length: Int) {
+        destination.storeBytes(of: seconds.littleEndian, toByteOffset: 0, as: UInt32.self)
+        destination.storeBytes(of: microseconds.littleEndian, toByteOffset: 4, as: UInt32.self)
+        destination.storeBytes(of: UInt32(kept).littleEndian, toByteOffset: 8, as: UInt32.self)
+        destination.storeBytes(of: UInt32(length).littleEndian, toByteOffset: 12, as: UInt32.self)
     }
 
     private func append<T: FixedWidthInteger>(_ bytes: inout [UInt8], _ value: T) {

@@ -1,5 +1,5 @@
 // ControlOps: this worker's control-socket ops (ControlServer runs them). Each file next to this one registers the ops of
-// one noun (PortOps, VLANOps, MACOps, SwitchOps), as OVS registers unixctl commands beside their
+// one noun (PortOps, VLANOps, MACOps, SwitchOps; CaptureOps come from WorkerControl), as OVS registers unixctl commands beside their
 // code. A handler reads its parameters from the request and returns the reply's fields.
 import JSON
 import SwitchEngine
@@ -9,6 +9,7 @@ typealias SwitchOp = ControlOp<SwitchWorker>
 
 enum ControlOps {
     static let all: [SwitchOp] = SwitchOps.ops + PortOps.ops + VLANOps.ops + MACOps.ops
+        + CaptureOps.ops(pointParameters: "port, direction? (rx|tx|both)")
 }
 
 /// The engine's rule violations carry their control-protocol code.

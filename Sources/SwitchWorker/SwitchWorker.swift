@@ -10,6 +10,7 @@
 import Glibc
 import JSON
 import Log
+import PacketCapture
 import Posix
 import SwitchEngine
 import VDEWire
@@ -24,6 +25,7 @@ enum TokenKind: UInt8 {
     case endpointData
     case endpointControl
     case controlClient
+    case capture
 }
 
 extension Token {
@@ -40,6 +42,8 @@ public final class SwitchWorker {
     /// The JSON control socket (ops in PortOps, VLANOps, MACOps, SwitchOps).
     let control: ControlServer<SwitchWorker>
     let signals: SignalFD
+    /// Live packet captures (CaptureOps); frames are offered to them only while one exists.
+    public let captures: CaptureTaps
 
     static let batchSize = 64
     /// Receive batches taken from one socket per wake-up, so one busy client cannot starve the rest.
@@ -94,6 +98,7 @@ public final class SwitchWorker {
             throw error
         }
         signals = try SignalFD([SIGTERM, SIGINT, SIGHUP])
+        captures = CaptureTaps(epoll: epoll, tokenKind: TokenKind.capture.rawValue)
         try epoll.add(ctlListener.fd, events: .readable, token: Token(.ctlListener).raw)
         try epoll.add(signals.fd, events: .readable, token: Token(.signals).raw)
     }
@@ -118,6 +123,7 @@ public final class SwitchWorker {
                 dispatch(Token(raw: raw), events)
             }
             runTimers(now: Clock.monotonicNanoseconds())
+            captures.flush()
         }
         stop()
     }
@@ -141,6 +147,8 @@ public final class SwitchWorker {
             control.acceptClients()
         case .controlClient:
             control.clientReady(token, events, context: self)
+        case .capture:
+            captures.handle(token, events)
         case .signals:
             while let signal = signals.read() {
                 log.info("signal received, stopping", [("signal", String(signal))])
@@ -166,6 +174,9 @@ public final class SwitchWorker {
             let now = Clock.monotonicNanoseconds()
             for index in 0..<count {
                 let slot = receiveBatch.slot(index)
+                if !captures.isEmpty {
+                    captures.offer(channel: port, sent: false, FramePieces(slot.baseAddress!, receiveBatch.length(index)))
+                }
                 let decision = engine.receive(slot, length: receiveBatch.length(index), from: port, now: now)
                 switch decision.forwarding {
                 case .unicast(let target, let edit):
@@ -187,6 +198,7 @@ public final class SwitchWorker {
     @inline(__always)
     private func enqueue(_ slot: UnsafeMutableRawBufferPointer, _ length: Int, _ edit: EgressEdit, to port: Int) {
         let frame = UnsafeRawPointer(slot.baseAddress!)
+        if !captures.isEmpty { captureSent(frame, length, edit, port: port) }
         for endpointSlot in portEndpoints[port] {
             guard let endpoint = endpoints.get(endpointSlot) else { continue }
             let batch = endpoint.pending
@@ -213,6 +225,28 @@ public final class SwitchWorker {
                 endpoint.isDirty = true
                 dirtyEndpoints.append(endpoint)
             }
+        }
+    }
+
+    /// Offers a frame as it leaves `port` (with its tag inserted, removed or rewritten) to the captures there.
+    private func captureSent(_ frame: UnsafeRawPointer, _ length: Int, _ edit: EgressEdit, port: Int) {
+        guard !portEndpoints[port].isEmpty else { return }
+        withUnsafeTemporaryAllocation(byteCount: 4, alignment: 4) { scratch in
+            let bytes = scratch.baseAddress!
+            let pieces: FramePieces
+            switch edit {
+            case .none:
+                pieces = FramePieces(frame, length)
+            case .insertTag(let vlan):
+                bytes.storeBytes(of: UInt32(0x8100_0000 | UInt32(vlan)).bigEndian, as: UInt32.self)
+                pieces = FramePieces(frame, 12, bytes, 4, frame + 12, length - 12)
+            case .stripTag:
+                pieces = FramePieces(frame, 12, frame + 16, length - 16, zeros, max(0, SwitchEngine.paddedFrameSize - (length - 4)))
+            case .rewriteTCI(let tci):
+                bytes.storeBytes(of: UInt16(tci).bigEndian, as: UInt16.self)
+                pieces = FramePieces(frame, 14, bytes, 2, frame + 16, length - 16)
+            }
+            captures.offer(channel: port, sent: true, pieces)
         }
     }
 
@@ -291,6 +325,7 @@ public final class SwitchWorker {
     private func nextTimeout() -> Int32 {
         let now = Clock.monotonicNanoseconds()
         var deadline = min(nextMACExpiry ?? now + 1_000_000_000, now + 1_000_000_000)
+        if !captures.isEmpty, let due = captures.nextDeadline { deadline = min(deadline, due) }
         if handshakes.count > 0 {
             for handshake in handshakes.all { deadline = min(deadline, handshake.deadline) }
         }
@@ -298,6 +333,7 @@ public final class SwitchWorker {
     }
 
     private func runTimers(now: UInt64) {
+        if !captures.isEmpty { captures.runTimers(now: now) }
         if handshakes.count > 0 {
             for handshake in handshakes.all where handshake.deadline <= now {
                 stats.handshakesRefused += 1
@@ -312,6 +348,7 @@ public final class SwitchWorker {
     // MARK: shutdown
 
     private func stop() {
+        captures.stopAll()
         for endpoint in endpoints.all { unplug(endpoint, reason: "shutdown") }
         for handshake in handshakes.all { closeHandshake(handshake) }
         control.shutdown()

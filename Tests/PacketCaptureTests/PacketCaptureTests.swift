@@ -4,6 +4,7 @@ import Glibc
 import PacketCapture
 import Posix
 import Testing
+import VSquareTesting
 
 /// An ICMP echo request from 10.0.0.1 to 10.0.0.2 (98 bytes on the wire, as ping sends by default).
 let echoRequest: [UInt8] = {
@@ -43,17 +44,10 @@ let arpRequest: [UInt8] = [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x02, 0, 0, 0, 0,
     }
 }
 
-@Suite(.enabled(if: FileSystem.exists("/usr/bin/tshark"), "tshark (ops/debian-packages.txt) reads the stream"))
+@Suite(.enabled(if: Tshark.isInstalled, "tshark (ops/debian-packages.txt) reads the stream"))
 struct PcapStreamTests {
     func tshark(_ bytes: [UInt8], fields: [String]) throws -> [String] {
-        let directory = "/tmp/vsq-pcap-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try FileSystem.makeDirectories(directory, mode: 0o755)
-        defer { FileSystem.removeTree(directory) }
-        try FileSystem.writeFile(directory + "/capture.pcap", bytes)
-        let result = try ProcessRunner.run("/usr/bin/tshark", ["-r", directory + "/capture.pcap", "-T", "fields"] + fields.flatMap { ["-e", $0] },
-                                           environment: ["PATH": "/usr/bin:/bin", "HOME": directory], timeoutSeconds: 60)
-        #expect(result.exitCode == 0, "\(String(decoding: result.stderr, as: UTF8.self))")
-        return String(decoding: result.stdout, as: UTF8.self).split(separator: "\n").map(String.init)
+        try Tshark.fields(bytes, fields).map { $0.joined(separator: "\t") }
     }
 
     @Test func wiresharksReaderDecodesTheFramesTheirTimesAndTheirCut() throws {
@@ -70,5 +64,51 @@ struct PcapStreamTests {
         let cut = PcapStream(snaplen: 34)
         let cutLines = try tshark(cut.header + cut.record(echoRequest, at: 1), fields: ["frame.cap_len", "frame.len", "ip.dst"])
         #expect(cutLines == ["34\t98\t10.0.0.2"], "\(cutLines)")
+    }
+}
+
+@Suite struct CaptureTapTests {
+    /// The tap's unread bytes, taken (as the worker's write would) and parsed back as records.
+    func take(_ tap: CaptureTap) -> [UInt8] {
+        let bytes = Array(tap.pending)
+        tap.consume(bytes.count)
+        return bytes
+    }
+
+    func offer(_ tap: CaptureTap, _ frame: [UInt8]) {
+        frame.withUnsafeBytes { tap.offer(FramePieces($0.baseAddress!, $0.count), seconds: 1_700_000_000, microseconds: 5) }
+    }
+
+    @Test func aFullBufferDropsAndCountsWhileWhatWasTakenMakesRoomAgain() throws {
+        let point = CapturePoint(channels: [3], received: true, sent: false)
+        #expect(point.matches(channel: 3, sent: false) && !point.matches(channel: 3, sent: true) && !point.matches(channel: 2, sent: false))
+        // Room for the header and exactly two 98-byte echo requests (16 + 98 each).
+        let tap = CaptureTap(point: point, filter: try CaptureFilter("icmp"), snaplen: 98, count: nil, bufferBytes: 24 + 2 * 114)
+        offer(tap, echoRequest)
+        offer(tap, arpRequest)
+        offer(tap, echoRequest)
+        offer(tap, echoRequest)
+        #expect(tap.tally == CaptureTap.Tally(frames: 2, bytes: 196, dropped: 1, filteredOut: 1))
+        var stream = take(tap)
+        offer(tap, echoRequest)
+        stream += take(tap)
+        let records = try #require(PcapRecords(stream))
+        #expect(records.records.map(\.frame) == [echoRequest, echoRequest, echoRequest])
+        #expect(tap.tally.frames == 3 && tap.tally.dropped == 1)
+    }
+
+    @Test func aFrameInPiecesIsCutToTheSnaplenAndTheCountEndsTheTap() throws {
+        let tap = CaptureTap(point: CapturePoint(channels: [0], received: false, sent: true), filter: nil, snaplen: 20, count: 2)
+        let tag: [UInt8] = [0x81, 0x00, 0x00, 0x0A]
+        echoRequest.withUnsafeBytes { frame in
+            tag.withUnsafeBytes { tag in
+                let pieces = FramePieces(frame.baseAddress!, 12, tag.baseAddress!, 4, frame.baseAddress! + 12, frame.count - 12)
+                for _ in 0..<3 { tap.offer(pieces, seconds: 1, microseconds: 0) }
+            }
+        }
+        #expect(tap.isComplete && tap.tally.frames == 2)
+        let records = try #require(PcapRecords(take(tap)))
+        #expect(records.records.map(\.frame) == Array(repeating: Array((Array(echoRequest[..<12]) + tag + Array(echoRequest[12...])).prefix(20)), count: 2))
+        #expect(records.records.map(\.length) == [102, 102])
     }
 }

@@ -88,6 +88,10 @@ class Walk:
             parsed = raw.decode()
         elif media == "text/event-stream":
             assert raw.startswith((b":", b"event:", b"id:", b"retry:", b"data:")), raw[:100]
+        elif media == "application/vnd.tcpdump.pcap":
+            # The classic pcap header: magic (microseconds, little-endian), version 2.4, Ethernet.
+            assert raw[:4] == bytes.fromhex("d4c3b2a1") and raw[20:24] == bytes.fromhex("01000000"), raw[:24]
+            parsed = raw
         self.covered.add((method, template))
         return parsed
 
@@ -127,6 +131,9 @@ def walk_every_operation(spec, daemon):
     walk("DELETE", "/v1/switches/{name}/macs", {"name": "s1"}, query="?port=3")
     walk("GET", "/v1/switches/{name}/metrics", {"name": "s1"})
     walk("POST", "/v1/switches/{name}/ports/{n}/kick", {"name": "s1", "n": 1})
+    walk("GET", "/v1/switches/{name}/ports/{n}/capture", {"name": "s1", "n": 1}, query="?duration_s=0.3&filter=icmp&snaplen=128")
+    refused = walk("GET", "/v1/switches/{name}/ports/{n}/capture", {"name": "s1", "n": 1}, query="?filter=tcp%20port%20and", expect=400)
+    assert refused["code"] == "invalid_filter" and "syntax error" in refused["libpcap"], refused
 
     cable = walk("POST", "/v1/cables", body={"name": "c1", "a": {"switch": "s1"}, "b": {"switch": "s2"},
                                               "impairments": {"delay_ms": 1, "loss_pct": 0.5}}, expect=201)
@@ -138,6 +145,7 @@ def walk_every_operation(spec, daemon):
     walk("POST", "/v1/cables/{name}/cut", {"name": "c1"})
     walk("POST", "/v1/cables/{name}/restore", {"name": "c1"})
     walk("GET", "/v1/cables/{name}/metrics", {"name": "c1"})
+    walk("GET", "/v1/cables/{name}/capture", {"name": "c1"}, query="?direction=b_to_a&duration_s=0.3")
 
     if ROOT_USER:
         stack = {"name": "h1", "interfaces": [{"name": "eth0", "switch": "s2", "addresses": ["10.251.0.1/24"]}]}

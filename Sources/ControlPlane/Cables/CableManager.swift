@@ -153,8 +153,16 @@ public final class CableManager: @unchecked Sendable {
     }
 
     /// Runs `op` on the cable's worker, waiting briefly for one that is (re)starting; 503 if it stays away.
-    public func ask(_ name: String, _ op: String) throws -> JSON {
-        try supervisor.ask(name, op, [:]) { try handle(name).worker }
+    public func ask(_ name: String, _ op: String, _ parameters: JSONObject = [:]) throws -> JSON {
+        try supervisor.ask(name, op, parameters) { try handle(name).worker }
+    }
+
+    /// Starts capturing what the cable delivers (`a_to_b`, `b_to_a` or `both`).
+    public func capture(_ name: String, direction: String, limits: CaptureLimits) throws -> CaptureSession {
+        try CaptureSession.open(subject: ["cable": JSON(name), "direction": JSON(direction)], point: ["direction": JSON(direction)],
+                                limits: limits, runDirectory: switches.configuration.runDirectory, events: events, log: log) { [self] op, parameters in
+            try ask(name, op, parameters)
+        }
     }
 
     /// Deletes switch `name`; if cables use it, 409 unless `force`, which deletes those cables first.

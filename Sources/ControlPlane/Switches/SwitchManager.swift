@@ -173,6 +173,15 @@ public final class SwitchManager: @unchecked Sendable {
     }
 
     /// The spec of `name` (a copy).
+    /// Starts capturing on a port (`rx`, `tx` or `both`): the pcap stream and, once it ends, its tally.
+    public func capture(_ name: String, port: Int, direction: String, limits: CaptureLimits) throws -> CaptureSession {
+        try CaptureSession.open(subject: ["switch": JSON(name), "port": JSON(port), "direction": JSON(direction)],
+                                point: ["port": JSON(port), "direction": JSON(direction)], limits: limits,
+                                runDirectory: configuration.runDirectory, events: events, log: log) { [self] op, parameters in
+            try ask(name, op, parameters)
+        }
+    }
+
     public func spec(_ name: String) throws -> SwitchSpec {
         try lock.withLock { try handle(name).spec }
     }

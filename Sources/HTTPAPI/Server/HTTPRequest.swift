@@ -131,6 +131,16 @@ public struct HTTPRequest: Sendable {
         return value
     }
 
+    /// An optional number query argument in `range`, its lower bound excluded (400 when present and anything else).
+    public func numberQuery(_ name: String, above lower: Double, atMost upper: Double) throws(Problem) -> Double? {
+        guard let text = try singleQuery(name) else { return nil }
+        guard let value = Double(text), value.isFinite, value > lower, value <= upper else {
+            throw Problem(.invalidField, detail: "query `\(name)` must be a number above \(Int(lower)) and at most \(Int(upper)), not \"\(text)\"",
+                          extra: ["field": JSON(name)])
+        }
+        return value
+    }
+
     /// A boolean query argument: exactly `true` or `false`, false when absent (400 for anything else).
     public func boolQuery(_ name: String) throws(Problem) -> Bool {
         switch try singleQuery(name) {
@@ -183,7 +193,14 @@ public struct HTTPResponse: Sendable {
 /// called); nil ends the response.
 public protocol HTTPStream: AnyObject, Sendable {
     func start(wake: @escaping @Sendable () -> Void)
+    /// As `start(wake:)`, for streams that may stay quiet for long: `clientGone` says whether the
+    /// client has hung up, which the server itself only notices when it next writes.
+    func start(wake: @escaping @Sendable () -> Void, clientGone: @escaping @Sendable () -> Bool)
     func read(maximum: Int) -> [UInt8]?
     /// The connection is gone.
     func cancel()
+}
+
+extension HTTPStream {
+    public func start(wake: @escaping @Sendable () -> Void, clientGone: @escaping @Sendable () -> Bool) { start(wake: wake) }
 }

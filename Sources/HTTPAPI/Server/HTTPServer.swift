@@ -176,7 +176,7 @@ public final class HTTPServer: @unchecked Sendable {
             let context = StreamContext(stream: stream, connection: connection)
             mhdResponse = MHD_create_response_from_callback(UInt64.max, 8192, streamReader,
                                                             Unmanaged.passRetained(context).toOpaque(), streamFinished)
-            stream.start { [context] in context.wake() }
+            stream.start(wake: { [context] in context.wake() }, clientGone: { [context] in context.clientGone() })
         } else {
             mhdResponse = response.body.withUnsafeBytes { raw in
                 MHD_create_response_from_buffer(raw.count, UnsafeMutableRawPointer(mutating: raw.baseAddress), .RESPMEM_MUST_COPY)
@@ -299,6 +299,21 @@ private final class StreamContext: @unchecked Sendable {
     func finish() {
         lock.withLock { finished = true }
         stream.cancel()
+    }
+
+    /// Whether the client hung up (its socket reads end of stream or fails), looked at without MHD.
+    func clientGone() -> Bool {
+        lock.withLock {
+            guard !finished else { return true }
+            let fd = CMicroHTTPD_connectionFD(connection)
+            guard fd >= 0 else { return true }
+            let readHangUp: Int16 = 0x2000   // POLLRDHUP, a GNU extension Glibc's module leaves out
+            var poller = pollfd(fd: fd, events: Int16(POLLIN) | readHangUp, revents: 0)
+            guard poll(&poller, 1, 0) > 0 else { return false }
+            if poller.revents & (readHangUp | Int16(POLLHUP) | Int16(POLLERR)) != 0 { return true }
+            var byte: UInt8 = 0
+            return recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) == 0
+        }
     }
 }
 
