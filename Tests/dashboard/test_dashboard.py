@@ -156,6 +156,7 @@ def test_dashboard_shows_and_drives_the_network(lab, browser):
     assert "Name taken" in problem and "sw-a" in problem
 
     # The switch view: ports with their clients, the MAC table and its filter.
+    directory = lab.request("GET", "/v1/switches/sw-a")[1]["plug_url"].removeprefix("vde://")
     browser.navigate(lab.base + "/#/switches/sw-a")
     browser.wait_for("document.querySelectorAll('table.macs tbody tr').length === 2", message="MAC entries not shown")
     browser.wait_for("[...document.querySelectorAll('table.ports tbody tr')].filter(r => r.textContent.includes('vdeplug')).length === 2")
@@ -168,6 +169,26 @@ def test_dashboard_shows_and_drives_the_network(lab, browser):
     assert browser.evaluate("document.querySelector('table.macs tbody tr').cells[2].textContent") == str(port)
     browser.evaluate("window.scrollTo(0, 0)")
     browser.screenshot(SHOTS / "switch-1280x800.png")
+
+    # Capture that port for 2 s from its row while a third client plugs in (its broadcast reaches the port):
+    # the page saves a pcap (the file's header, and the frame counted) and says how many frames it holds.
+    browser.evaluate("document.querySelector('form.capture input[name=duration_s]').value = '2'")
+    browser.click(f"document.querySelector(\"button[aria-label='Capture port {port}']\")", "the port's Capture button")
+    browser.wait_for("document.querySelector('form.capture .capture-status')?.textContent.startsWith('Capturing')")
+    third = plug(directory, "02:00:00:00:0d:03")
+    try:
+        frames = browser.wait_for("document.querySelector('form.capture .capture-status a[download]')?.dataset.frames", timeout=10,
+                                  message="the capture was not saved")
+        assert int(frames) >= 1, frames
+        link = browser.evaluate("document.querySelector('form.capture a[download]').download")
+        assert link == f"sw-a-port{port}.pcap"
+        magic = browser.evaluate("fetch(document.querySelector('form.capture a[download]').href).then(r => r.arrayBuffer())"
+                                 ".then(b => [...new Uint8Array(b.slice(0, 4))].map(x => x.toString(16).padStart(2, '0')).join(''))")
+        assert magic == "d4c3b2a1", magic
+        browser.screenshot(SHOTS / "switch-capture-1280x800.png")
+    finally:
+        third.kill()
+        third.wait()
 
     # Disable that port from the keyboard; the API sees it.
     browser.focus(f"button[aria-label='Disable port {port}']")
@@ -199,6 +220,15 @@ def test_dashboard_shows_and_drives_the_network(lab, browser):
     assert lab.request("GET", "/v1/cables/c1")[1]["cut"] is True
     browser.wait_for("[...document.querySelectorAll('button')].some(b => b.textContent === 'Restore')")
     browser.screenshot(SHOTS / "cable-1280x800.png")
+    # The cable's capture: a direction, a filter libpcap refuses (its words shown), then a good one.
+    browser.evaluate("(f => { f.querySelector('select[name=direction]').value = 'a_to_b'; f.querySelector('input[name=duration_s]').value = '1';"
+                     " f.querySelector('input[name=filter]').value = 'tcp port and'; })(document.querySelector('form.capture'))")
+    browser.click("document.querySelector('form.capture button[type=submit]')", "the cable's Capture button")
+    problem = browser.wait_for("document.querySelector('.problem[data-code=invalid_filter]')?.textContent", message="no invalid_filter problem")
+    assert "syntax error" in problem, problem
+    browser.evaluate("document.querySelector('form.capture input[name=filter]').value = 'ether broadcast'")
+    browser.click("document.querySelector('form.capture button[type=submit]')", "the cable's Capture button")
+    assert browser.wait_for("document.querySelector('form.capture a[download]')?.download", timeout=10) == "c1-a_to_b.pcap"
 
     # vsquared restarts: the stream reconnects and the page catches up on what changed meanwhile.
     browser.navigate(lab.base + "/#/")

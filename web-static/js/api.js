@@ -58,6 +58,8 @@ async function request(method, path, { text, contentType }, options, retried = f
       return request(method, path, { text, contentType }, options, true);
     }
   }
+  // A file (a pcap capture) comes back as it is; a problem about it is JSON like any other.
+  if (options.binary && response.ok) return response.blob();
   let data = null;
   if (response.status !== 204) {
     const type = response.headers.get("Content-Type") || "";
@@ -72,4 +74,6 @@ export const post = (path, body) => api("POST", path, body === undefined ? {} : 
 export const patch = (path, body) => api("PATCH", path, body);
 export const put = (path, body) => api("PUT", path, body);
 export const del = (path) => api("DELETE", path);
+/// A file to save (a capture): its Blob.
+export const download = (path) => api("GET", path, undefined, { binary: true, headers: { Accept: "application/vnd.tcpdump.pcap, application/problem+json" } });
 export const name = encodeURIComponent;

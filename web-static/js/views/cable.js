@@ -1,8 +1,9 @@
 // One cable: its ends and state, cut and restore, the impairments of each direction as a form
-// that PATCHes only the fields changed, and live counters with drops by cause.
+// that PATCHes only the fields changed, live counters with drops by cause, and a capture of what it delivers.
 import { del, get, name, patch, post } from "../api.js";
 import { RateMeter, format, h, replace, syncRows, table } from "../dom.js";
 import { act } from "../feedback.js";
+import { captureForm } from "../capture.js";
 import { endText } from "./overview.js";
 
 const rates = new RateMeter();
@@ -52,6 +53,11 @@ export function mount(container, cableName) {
     for (const input of Object.values(inputs)) delete input.dataset.dirty;
     fillForm();
   }));
+  const captureDirection = h("select", { name: "direction" },
+    [["both", "both ways"], ...directions].map(([value, label]) => h("option", { value }, label)));
+  const capture = captureForm({ label: "Capture the cable", target: { label: "Capture", input: captureDirection },
+    url: (direction, query) => { query.set("direction", direction); return `${base}/capture?${query}`; },
+    filename: (direction) => `${cableName}-${direction}.pcap` });
   const counters = table(`Counters of ${cableName}`, ["Counter", "a → b", "b → a"], { class: "counters" });
 
   function fillForm() {
@@ -76,7 +82,8 @@ export function mount(container, cableName) {
       } }, "Delete cable")),
     h("div", { class: "columns" },
       h("section", { class: "panel", "aria-labelledby": "impairments-title" }, h("h2", { id: "impairments-title" }, "Impairments"), form),
-      h("section", { class: "panel", "aria-labelledby": "counters-title" }, h("h2", { id: "counters-title" }, "Counters"), counters.element)));
+      h("section", { class: "panel", "aria-labelledby": "counters-title" }, h("h2", { id: "counters-title" }, "Counters"), counters.element,
+        capture.element)));
   cutButton.addEventListener("click", () => act(() => post(`${base}/${cutButton.dataset.action}`)));
 
   return {

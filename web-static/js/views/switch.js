@@ -1,8 +1,9 @@
-// One switch: its ports with live counters and rates (enable, disable, kick, set VLANs), the MAC
+// One switch: its ports with live counters and rates (enable, disable, kick, capture, set VLANs), the MAC
 // table with a filter, and VLAN membership as a port × VLAN matrix (create and delete VLANs).
 import { del, get, name, patch, post } from "../api.js";
 import { RateMeter, format, h, replace, syncRows, table } from "../dom.js";
 import { act } from "../feedback.js";
+import { captureForm } from "../capture.js";
 
 const rates = new RateMeter();
 
@@ -33,6 +34,9 @@ export function mount(container, switchName) {
       untagged_vlan: untagged === "" || untagged === "none" ? null : Number(untagged), tagged_vlans: vlanList(data.get("tagged")),
     }));
   });
+  const capturePort = h("input", { name: "port", type: "number", min: 0, value: 1, required: true, class: "narrow" });
+  const capture = captureForm({ label: "Capture a port", target: { label: "Capture port", input: capturePort },
+    url: (port, query) => `${base}/ports/${Number(port)}/capture?${query}`, filename: (port) => `${switchName}-port${port}.pcap` });
   const newVLAN = h("form", { class: "inline-form", "aria-label": "Create a VLAN" },
     h("label", {}, "VLAN id ", h("input", { name: "vid", type: "number", min: 1, max: 4094, required: true, class: "narrow" })),
     h("button", { type: "submit" }, "Create VLAN"));
@@ -50,7 +54,7 @@ export function mount(container, switchName) {
       h("button", { type: "button", class: "danger", onclick: () => {
         if (confirm(`Delete switch ${switchName}?`)) act(async () => { await del(base); location.hash = "#/"; });
       } }, "Delete switch")),
-    h("section", { class: "panel", "aria-labelledby": "ports-title" }, h("h2", { id: "ports-title" }, "Ports"), ports.element, vlanForm),
+    h("section", { class: "panel", "aria-labelledby": "ports-title" }, h("h2", { id: "ports-title" }, "Ports"), ports.element, vlanForm, capture.element),
     h("div", { class: "columns" },
       h("section", { class: "panel", "aria-labelledby": "macs-title" },
         h("h2", { id: "macs-title" }, "MAC table ", macCount), filter, macs.element),
@@ -76,6 +80,7 @@ export function mount(container, switchName) {
       replace(summary, h("span", { class: `state ${sw.state}` }, sw.state), ` · ${sw.ports_in_use ?? 0} of ${sw.ports} ports in use · `,
         sw.hub ? "hub mode · " : "", "plug in with ", h("code", {}, sw.plug_url || ""));
       portChoice.max = sw.ports;
+      capturePort.max = sw.ports;
       syncRows(ports.tbody, portList.ports, (port) => port.port, (port) => {
         const counters = port.counters || {};
         const rate = rates.update(`${switchName}/${port.port}`, counters, ["rx_frames", "tx_frames", "rx_bytes", "tx_bytes"]);
@@ -97,7 +102,9 @@ export function mount(container, switchName) {
             h("button", { type: "button", "data-action": toggle.toLowerCase(), "aria-label": `${toggle} port ${port.port}`,
               onclick: () => act(() => patch(`${base}/ports/${port.port}`, { enabled: !port.enabled })) }, toggle),
             port.connected ? h("button", { type: "button", "data-action": "kick", "aria-label": `Kick the clients of port ${port.port}`,
-              onclick: () => act(() => post(`${base}/ports/${port.port}/kick`)) }, "Kick") : null) },
+              onclick: () => act(() => post(`${base}/ports/${port.port}/kick`)) }, "Kick") : null,
+            port.connected ? h("button", { type: "button", "data-action": "capture", "aria-label": `Capture port ${port.port}`,
+              onclick: () => capture.start(port.port) }, "Capture") : null) },
         ];
       });
       macEntries = macList.macs;
