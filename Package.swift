@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "SwitchEngine", swiftSettings: hotPath),
         .target(name: "CableEngine", dependencies: ["JSON"], swiftSettings: strict),
         .target(name: "LabEngine", dependencies: ["JSON", "Posix"], swiftSettings: strict),
-        .target(name: "ExperimentEngine", dependencies: ["JSON", "LabEngine", "Posix"], swiftSettings: strict),
+        .target(name: "ExperimentEngine", dependencies: ["JSON", "LabEngine", "PacketCapture", "Posix"], swiftSettings: strict),
         .target(name: "CableWorker", dependencies: ["CableEngine", "VDEWire", "WorkerControl", "PacketCapture", "CSodium", "CSlirp", "JSON", "Posix", "Log"],
                 swiftSettings: strict),
         .executableTarget(name: "vsquare-cable", dependencies: ["CableWorker", "JSON", "Posix", "Log"], swiftSettings: strict),

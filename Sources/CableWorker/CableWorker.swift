@@ -47,7 +47,13 @@ public final class CableWorker: CaptureHost {
         captures = CaptureTaps(epoll: epoll, tokenKind: CableTokenKind.capture.rawValue)
         try epoll.add(signals.fd, events: .readable, token: Token(kind: CableTokenKind.signals.rawValue).raw)
         directions = [CableDirection(seed: options.seed), CableDirection(seed: options.seed &+ 1)]
-        let description = "vsquare-cable: \(options.name)"
+        // A switch knows a cable to another switch by this description (never an edge port for its
+        // spanning tree); a plug into a stack or the host says so instead.
+        let description: String
+        switch options.b {
+        case .local, .listen, .connect: description = "vsquare-cable: \(options.name)"
+        case .interface, .slirp: description = "vsquare-stack: \(options.name)"
+        }
         let emit: (JSON) -> Void = { [unowned self] event in self.endEvent(event) }
         ends.append(VDESwitchEnd(side: "a", directory: options.a, port: options.aPort, description: description,
                                  context: EndContext(epoll: epoll, slot: 0, emit: emit)))

@@ -8,6 +8,7 @@
 // {hosts, argv, stdin?, env?, timeout_s?, retries?, expect?, measure?} or a control action
 // {action, cable | stack | switch | seconds | host + ping | tcp | argv, timeout_s, …}.
 import JSON
+import PacketCapture
 import LabEngine
 import Posix
 
@@ -43,9 +44,9 @@ public enum ExperimentAnalyzer {
         "start_stack": ["stack"], "stop_stack": ["stack"], "restart_stack": ["stack"],
         "restart_switch": ["switch"], "flush_macs": ["switch"], "sleep": ["seconds"],
         "wait_until": ["host", "ping", "tcp", "argv", "timeout_s", "interval_s"],
+        "capture_start": ["switch", "port", "cable", "direction", "filter", "snaplen", "count", "duration_s"],
+        "capture_stop": ["capture"],
     ]
-    /// Actions the document may name that this build cannot carry out yet.
-    static let unavailableActions: Set<String> = ["capture_start", "capture_stop"]
     /// The local name of the uplink's slirp stack.
     public static let uplinkName = "uplink"
 
@@ -78,6 +79,7 @@ public enum ExperimentAnalyzer {
         let switchNames = Set(topology.switches.map(\.name))
         let cableNames = Set(topology.cables.map(\.name))
         let stackNames = Set(topology.stacks.map(\.name))
+        let switchPorts = Dictionary(topology.switches.map { ($0.name, $0.ports) }, uniquingKeysWith: { first, _ in first })
 
         // Confined: nothing in the network reaches past it unless an uplink is declared.
         let stackList = top["topology"]?["stacks"]?.arrayValue ?? []
@@ -184,17 +186,13 @@ public enum ExperimentAnalyzer {
                     error(at + "/action", "invalid_field", "action is a string")
                     continue
                 }
-                if unavailableActions.contains(name) {
-                    error(at + "/action", "unsupported_action", "\(name) needs packet captures, which this vsquared does not have yet")
-                    continue
-                }
                 guard let keys = actionKeys[name] else {
                     error(at + "/action", "unknown_action", "\(name) is not an action (\(actionKeys.keys.sorted().joined(separator: ", ")))")
                     continue
                 }
                 reader.allowed = taskKeys.union(keys).union(["action"])
                 work = readAction(name, &reader, switches: switchNames, cables: cableNames, stacks: stackNames,
-                                  cableBodies: cableBodies, vocabulary: vocabulary).map { .control($0) }
+                                  ports: switchPorts, cableBodies: cableBodies, vocabulary: vocabulary).map { .control($0) }
             }
             reader.finish()
             if let work { tasks.append((ExperimentTask(id: id, after: after, work: work), index)) }
@@ -212,6 +210,7 @@ public enum ExperimentAnalyzer {
             error(where_, "cycle", "the tasks' after make a cycle: " + cycle.joined(separator: " → "))
         } else {
             checkStoppedHosts(tasks, graph: graph, error)
+            checkCaptureStops(tasks, graph: graph, error)
         }
         if declared.count > 1 {
             for task in declared where task.after.isEmpty && (graph.dependents[task.id] ?? []).isEmpty {
@@ -226,6 +225,81 @@ public enum ExperimentAnalyzer {
         }
         problems.sort { ($0.severity == .error ? 0 : 1, $0.pointer) < ($1.severity == .error ? 0 : 1, $1.pointer) }
         return ExperimentAnalysis(problems: problems, topology: topology, tasks: tasks.map(\.task), settings: settings)
+    }
+
+    /// `capture_start`: a switch port or a cable, which way, and what is kept (the filter compiled by libpcap now).
+    static func readCapture(_ reader: inout FieldReader, switches: Set<String>, cables: Set<String>, ports: [String: Int]) -> CaptureRequest? {
+        let at = reader.at
+        let point: CaptureRequest.Point?
+        switch (reader.body["switch"] != nil, reader.body["cable"] != nil) {
+        case (true, false):
+            let name = reader.string("switch")
+            let port = reader.body["port"] == nil ? nil : reader.integer("port", in: 1...4096, rule: "port is a port number, 1 to 4096")
+            if reader.body["port"] == nil { reader.report(at + "/port", "missing_field", "a switch capture names its port") }
+            let direction = reader.string("direction") ?? "both"
+            if !["rx", "tx", "both"].contains(direction) { reader.report(at + "/direction", "invalid_field", "a port capture's direction is rx, tx or both") }
+            guard let name, let port, ["rx", "tx", "both"].contains(direction) else { return nil }
+            guard switches.contains(name) else {
+                reader.report(at + "/switch", "unknown_switch", "there is no switch \(name) in the topology")
+                return nil
+            }
+            if let size = ports[name], port > size {
+                reader.report(at + "/port", "port_out_of_range", "switch \(name) has ports 1 to \(size)")
+                return nil
+            }
+            point = .port(switch: name, port: port, direction: direction)
+        case (false, true):
+            let name = reader.string("cable")
+            let direction = reader.string("direction") ?? "both"
+            if !["a_to_b", "b_to_a", "both"].contains(direction) {
+                reader.report(at + "/direction", "invalid_field", "a cable capture's direction is a_to_b, b_to_a or both")
+            }
+            if reader.body["port"] != nil { reader.report(at + "/port", "invalid_field", "a cable capture has no port") }
+            guard let name, ["a_to_b", "b_to_a", "both"].contains(direction) else { return nil }
+            guard cables.contains(name) else {
+                reader.report(at + "/cable", "unknown_cable", "there is no cable \(name) in the topology")
+                return nil
+            }
+            point = .cable(name, direction: direction)
+        default:
+            reader.report(at, reader.body["switch"] == nil ? "missing_field" : "invalid_field",
+                          "capture_start captures either a switch port (switch and port) or a cable (cable)")
+            point = nil
+        }
+        let snaplen = reader.integer("snaplen", in: 1...65535, rule: "snaplen is 1 to 65535 bytes") ?? 65535
+        let count = reader.integer("count", in: 1...1_000_000_000, rule: "count is 1 to 1000000000 frames")
+        let duration = reader.number("duration_s", in: 0.001...86_400, rule: "duration_s is up to 86400 seconds")
+        let filter = reader.string("filter") ?? ""
+        do {
+            _ = try CaptureFilter(filter, snaplen: snaplen)
+        } catch {
+            reader.report(at + "/filter", "invalid_filter", "libpcap does not compile the filter \"\(filter)\": \(error.description)")
+            return nil
+        }
+        return point.map { CaptureRequest(point: $0, filter: filter, snaplen: snaplen, count: count, durationSeconds: duration) }
+    }
+
+    /// A `capture_stop` names a `capture_start` task that comes before it on every path (it is among its ancestors).
+    static func checkCaptureStops(_ tasks: [(task: ExperimentTask, index: Int)], graph: TaskGraph, _ error: (String, String, String) -> Void) {
+        let starts = Set(tasks.compactMap { entry -> String? in
+            if case .control(.captureStart) = entry.task.work { return entry.task.id }
+            return nil
+        })
+        for entry in tasks {
+            guard case .control(.captureStop(let start)) = entry.task.work else { continue }
+            guard starts.contains(start) else {
+                error("/tasks/\(entry.index)/capture", "unknown_capture", "there is no capture_start task \(start)")
+                continue
+            }
+            var ancestors: Set<String> = []
+            var frontier = graph.prerequisites[entry.task.id] ?? []
+            while let next = frontier.popLast() {
+                if ancestors.insert(next).inserted { frontier += graph.prerequisites[next] ?? [] }
+            }
+            if !ancestors.contains(start) {
+                error("/tasks/\(entry.index)/after", "capture_order", "task \(entry.task.id) stops capture \(start), so it must come after it (directly or not)")
+            }
+        }
     }
 
     /// A host is stopped for a task when every path to it passes a `stop_stack` of that host with no
@@ -350,7 +424,7 @@ public enum ExperimentAnalyzer {
     }
 
     static func readAction(_ name: String, _ reader: inout FieldReader, switches: Set<String>, cables: Set<String>, stacks: Set<String>,
-                           cableBodies: [String: JSON], vocabulary: some MemberVocabulary) -> ControlAction? {
+                           ports: [String: Int], cableBodies: [String: JSON], vocabulary: some MemberVocabulary) -> ControlAction? {
         func member(_ key: String, in known: Set<String>, code: String, noun: String) -> String? {
             guard let value = reader.string(key, required: true) else { return nil }
             guard known.contains(value) else {
@@ -386,6 +460,8 @@ public enum ExperimentAnalyzer {
         case "restart_stack": return member("stack", in: stacks, code: "unknown_host", noun: "stack").map { .restartStack($0) }
         case "restart_switch": return member("switch", in: switches, code: "unknown_switch", noun: "switch").map { .restartSwitch($0) }
         case "flush_macs": return member("switch", in: switches, code: "unknown_switch", noun: "switch").map { .flushMACs(switch: $0) }
+        case "capture_start": return readCapture(&reader, switches: switches, cables: cables, ports: ports).map { .captureStart($0) }
+        case "capture_stop": return reader.string("capture", required: true).map { .captureStop(task: $0) }
         case "sleep":
             guard reader.body["seconds"] != nil else {
                 reader.report(reader.at + "/seconds", "missing_field", "sleep waits `seconds`")

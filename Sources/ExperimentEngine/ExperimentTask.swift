@@ -66,6 +66,10 @@ public enum ControlAction: Sendable, Equatable {
     case flushMACs(switch: String)
     case sleep(seconds: Double)
     case waitUntil(WaitCondition)
+    /// A packet capture kept with the run (its pcap file named after the task) until `captureStop` or the run's end.
+    case captureStart(CaptureRequest)
+    /// Ends the capture the `capture_start` task `task` began.
+    case captureStop(task: String)
 
     /// The action's name in the document.
     public var name: String {
@@ -80,6 +84,8 @@ public enum ControlAction: Sendable, Equatable {
         case .flushMACs: "flush_macs"
         case .sleep: "sleep"
         case .waitUntil: "wait_until"
+        case .captureStart: "capture_start"
+        case .captureStop: "capture_stop"
         }
     }
 
@@ -124,5 +130,29 @@ public struct WaitCondition: Sendable, Equatable {
         case .tcp(let host, let port): ["timeout", "1", "bash", "-c", "exec 3<>/dev/tcp/\(host)/\(port)"]
         case .command(let argv): argv
         }
+    }
+}
+
+/// What a `capture_start` task captures, and what of it is kept (as a capture's query takes it).
+public struct CaptureRequest: Sendable, Equatable {
+    public enum Point: Sendable, Equatable {
+        /// A switch port: `rx`, `tx` or `both`.
+        case port(switch: String, port: Int, direction: String)
+        /// What a cable delivers: `a_to_b`, `b_to_a` or `both`.
+        case cable(String, direction: String)
+    }
+
+    public let point: Point
+    public let filter: String
+    public let snaplen: Int
+    public let count: Int?
+    public let durationSeconds: Double?
+
+    public init(point: Point, filter: String = "", snaplen: Int = 65535, count: Int? = nil, durationSeconds: Double? = nil) {
+        self.point = point
+        self.filter = filter
+        self.snaplen = snaplen
+        self.count = count
+        self.durationSeconds = durationSeconds
     }
 }

@@ -76,6 +76,8 @@ public enum Forwarding: Equatable, Sendable {
     case drop(DropCause)
     /// Not forwarded and not an error: the destination is on the port it came from.
     case filtered
+    /// For the bridge itself: a BPDU, handed to `receiveBPDU` (only while the spanning tree runs).
+    case bridge
 }
 
 /// The engine's answer for one frame.

@@ -14,6 +14,8 @@ public enum DropCause: String, CaseIterable, Sendable {
     case disabled
     /// The MAC table was full, so the source was not learned; the frame was still forwarded.
     case tableFull = "table_full"
+    /// The spanning tree has the port discarding or learning (ingress), or the learned port is not forwarding.
+    case blocked
 }
 
 public struct PortCounters: Equatable, Sendable {
@@ -53,6 +55,7 @@ extension DropCause {
         case .queueFull: return 3
         case .disabled: return 4
         case .tableFull: return 5
+        case .blocked: return 6
         }
     }
 }

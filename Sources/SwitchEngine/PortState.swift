@@ -12,6 +12,11 @@ public struct PortState: Equatable, Sendable {
     public var taggedVLANs: Set<VLANID> = []
     /// Whether at least one client is plugged in (set by the worker).
     public internal(set) var active = false
+    /// What the spanning tree lets the port do (both true while it is off).
+    /// False while what is plugged in has no carrier (a cut cable): the spanning tree takes the link as down.
+    public internal(set) var carrier = true
+    public internal(set) var learning = true
+    public internal(set) var forwarding = true
     public var counters = PortCounters()
 
     public init() {}

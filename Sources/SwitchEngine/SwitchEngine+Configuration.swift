@@ -83,14 +83,29 @@ extension SwitchEngine {
         ports[port] = state
         if vlansChanged || change.enabled == false { macTable.flush(port: port) }
         rebuildFloodTable()
+        if change.enabled != nil { spanningTreeLinkChanged(port, now: spanningTreeTime) }
     }
 
-    /// Marks `port` plugged in or not. Unplugging flushes its MAC entries.
-    public mutating func setActive(_ port: Int, _ active: Bool) {
+    /// Marks `port` plugged in or not. Unplugging flushes its MAC entries. `bridgeLink` says the client
+    /// is a cable to another switch, so with edge on auto the spanning tree does not take it for an edge.
+    public mutating func setActive(_ port: Int, _ active: Bool, bridgeLink: Bool = false) {
         guard ports.indices.contains(port), ports[port].active != active else { return }
         ports[port].active = active
+        if active { portSpanningTree[port].bridgeLink = bridgeLink }
+        ports[port].carrier = true
         if !active { macTable.flush(port: port) }
         rebuildFloodTable()
+        spanningTreeLinkChanged(port, now: spanningTreeTime)
+    }
+
+    /// Carrier lost or back on a plugged port (a cable cut or restored): a lost carrier flushes the
+    /// port's MACs and is a link down for the spanning tree, which then heals at once instead of
+    /// waiting for the neighbour's BPDUs to age out.
+    public mutating func setCarrier(_ port: Int, _ up: Bool) {
+        guard ports.indices.contains(port), ports[port].carrier != up else { return }
+        ports[port].carrier = up
+        if !up { macTable.flush(port: port) }
+        spanningTreeLinkChanged(port, now: spanningTreeTime)
     }
 
     /// Zeroes the counters of `port`, or of every port.

@@ -45,12 +45,19 @@ public struct SwitchEngine: Sendable {
     public private(set) var moves: [MACMove] = []
     /// Per VLAN, the active enabled member ports; rebuilt on every change that affects it.
     private var floodTable: [VLANID: [FloodTarget]] = [:]
+    /// The rapid spanning tree, while it runs (see SwitchEngine+SpanningTree.swift).
+    public internal(set) var spanningTree: SpanningTree?
+    /// Each port's spanning tree settings, kept while the tree is off.
+    public internal(set) var portSpanningTree: [PortSpanningTreeSettings]
+    /// The time of the last tick or BPDU, for link changes that come without one.
+    var spanningTreeTime: UInt64 = 0
     private var hubTargets: [FloodTarget] = []
 
     /// A switch with ports 1...portCount (plus port 0), all on untagged VLAN 1.
     public init(portCount: Int, configuration: SwitchEngineConfiguration = SwitchEngineConfiguration()) {
         self.configuration = configuration
         ports = Array(repeating: PortState(), count: portCount + 1)
+        portSpanningTree = Array(repeating: PortSpanningTreeSettings(), count: portCount + 1)
         macTable = MACTable(agingSeconds: configuration.macAgingSeconds, capacity: configuration.macTableCapacity)
     }
 
@@ -87,6 +94,15 @@ public struct SwitchEngine: Sendable {
             ports[port].counters.rxBytes &+= UInt64(length)
         }
         let bytes = UnsafeRawBufferPointer(frame)
+        if spanningTree != nil {
+            // 01:80:C2:00:00:00 is the bridge's own (a BPDU); a port that is not forwarding passes nothing else.
+            if bytes[0] == 0x01 && bytes[1] == 0x80 && bytes[2] == 0xC2 && bytes[3] == 0 && bytes[4] == 0 && bytes[5] == 0 {
+                return Decision(forwarding: .bridge, frameClass: untagged, length: length)
+            }
+            if !ports[port].forwarding {
+                if !ports[port].learning || configuration.hub { return dropBlocked(port, learn, length) }
+            }
+        }
         if configuration.hub {
             return Decision(forwarding: .flood, frameClass: untagged, length: length)
         }
@@ -117,6 +133,9 @@ public struct SwitchEngine: Sendable {
             }
         }
 
+        // A learning port learns the source and forwards nothing.
+        if !ports[port].forwarding { return dropBlocked(port, learn, length) }
+
         let destination = MACAddress(bytes, at: 0)
         guard !destination.isGroup, let target = macTable.lookup(destination, vlan: frameClass.vlan, now: now) else {
             return Decision(forwarding: .flood, frameClass: frameClass, length: length)
@@ -132,6 +151,7 @@ public struct SwitchEngine: Sendable {
             if learn { ports[target].counters[drop: .disabled] += 1 }
             return Decision(forwarding: .drop(.disabled), frameClass: frameClass, length: length)
         }
+        guard ports[target].forwarding else { return dropBlocked(port, learn, length) }
         return Decision(forwarding: .unicast(port: target, edit: frameClass.egress(tagged: membership.tagged)),
                         frameClass: frameClass, length: length)
     }
@@ -139,6 +159,11 @@ public struct SwitchEngine: Sendable {
     private mutating func dropVLAN(_ port: Int, _ count: Bool, _ length: Int) -> Decision {
         if count { ports[port].counters[drop: .vlan] += 1 }
         return Decision(forwarding: .drop(.vlan), frameClass: FrameClass(vlan: 0, tci: nil), length: length)
+    }
+
+    private mutating func dropBlocked(_ port: Int, _ count: Bool, _ length: Int) -> Decision {
+        if count { ports[port].counters[drop: .blocked] += 1 }
+        return Decision(forwarding: .drop(.blocked), frameClass: FrameClass(vlan: 0, tci: nil), length: length)
     }
 
     /// The ports a flooded frame of `frameClass` goes to (the caller skips the ingress port).
@@ -185,7 +210,7 @@ public struct SwitchEngine: Sendable {
     mutating func rebuildFloodTable() {
         var table: [VLANID: [FloodTarget]] = [:]
         var hub: [FloodTarget] = []
-        for (number, port) in ports.enumerated() where port.active && port.enabled {
+        for (number, port) in ports.enumerated() where port.active && port.enabled && port.forwarding {
             hub.append(FloodTarget(port: number, tagged: false))
             if let untagged = port.untaggedVLAN { table[untagged, default: []].append(FloodTarget(port: number, tagged: false)) }
             for vlan in port.taggedVLANs { table[vlan, default: []].append(FloodTarget(port: number, tagged: true)) }

@@ -11,6 +11,7 @@ enum PortOps {
             let all = try reader.bool("all", default: false)
             let numbers = only.map { [$0] } ?? worker.engine.ports.indices.filter { number in
                 all || worker.engine.ports[number].active || worker.engine.ports[number] != PortState()
+                    || worker.engine.portSpanningTree[number] != PortSpanningTreeSettings()
             }
             return ["ports": JSON(numbers.map { worker.portJSON($0) })]
         },
@@ -51,6 +52,7 @@ extension SwitchWorker {
             "tagged_vlans": JSON(port.taggedVLANs.sorted().map { JSON(Int($0)) }),
             "endpoints": JSON(plugged.map(endpointJSON)),
             "counters": countersJSON(port.counters),
+            "stp": number == 0 ? .null : portSpanningTreeJSON(number),
         ]
     }
 

@@ -97,6 +97,7 @@ extension SwitchWorker {
             "endpoints": JSON(endpoints.count),
             "hub": JSON(engine.configuration.hub),
             "applied_generation": JSON(appliedGeneration),
+            "stp": .object(spanningTreeSummaryJSON()),
         ]
     }
 
@@ -109,6 +110,7 @@ extension SwitchWorker {
             "ports": JSON(engine.portCount),
             "queue_frames": JSON(options.queueFrames),
             "applied_generation": JSON(appliedGeneration),
+            "stp": spanningTreeSettingsJSON(),
         ]
     }
 
@@ -156,6 +158,8 @@ extension SwitchWorker {
             result["cause"] = JSON(cause.rawValue)
         case .filtered:
             result["action"] = "filtered"
+        case .bridge:
+            result["action"] = "bridge"
         }
         return result
     }

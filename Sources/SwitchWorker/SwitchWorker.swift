@@ -67,6 +67,9 @@ public final class SwitchWorker {
     var dirtyEndpoints: [Endpoint] = []
     var running = true
     var nextMACExpiry: UInt64?
+    /// Kept while the spanning tree is off, so turning it on again keeps the settings.
+    var spanningTreeConfiguration = SpanningTreeConfiguration()
+    var nextSpanningTreeTick: UInt64 = 0
 
     let instanceID: String
     let startedAt = Clock.monotonicNanoseconds()
@@ -185,6 +188,9 @@ public final class SwitchWorker {
                     for target in engine.floodTargets(for: decision.frameClass) where target.port != port {
                         enqueue(slot, decision.length, decision.frameClass.egress(tagged: target.tagged), to: target.port)
                     }
+                case .bridge:
+                    engine.receiveBPDU(UnsafeRawBufferPointer(slot), length: decision.length, from: port, now: now)
+                    sendSpanningTreeFrames()
                 case .drop, .filtered:
                     break
                 }
@@ -196,7 +202,7 @@ public final class SwitchWorker {
     }
 
     @inline(__always)
-    private func enqueue(_ slot: UnsafeMutableRawBufferPointer, _ length: Int, _ edit: EgressEdit, to port: Int) {
+    func enqueue(_ slot: UnsafeMutableRawBufferPointer, _ length: Int, _ edit: EgressEdit, to port: Int) {
         let frame = UnsafeRawPointer(slot.baseAddress!)
         if !captures.isEmpty { captureSent(frame, length, edit, port: port) }
         for endpointSlot in portEndpoints[port] {
@@ -251,7 +257,7 @@ public final class SwitchWorker {
     }
 
     /// Sends what the last receive batch gathered, one sendmmsg per endpoint.
-    private func flushPending() {
+    func flushPending() {
         for endpoint in dirtyEndpoints {
             send(endpoint.pending, to: endpoint)
             endpoint.pending.reset()
@@ -326,6 +332,7 @@ public final class SwitchWorker {
         let now = Clock.monotonicNanoseconds()
         var deadline = min(nextMACExpiry ?? now + 1_000_000_000, now + 1_000_000_000)
         if !captures.isEmpty, let due = captures.nextDeadline { deadline = min(deadline, due) }
+        if engine.spanningTree != nil { deadline = min(deadline, nextSpanningTreeTick) }
         if handshakes.count > 0 {
             for handshake in handshakes.all { deadline = min(deadline, handshake.deadline) }
         }
@@ -334,6 +341,7 @@ public final class SwitchWorker {
 
     private func runTimers(now: UInt64) {
         if !captures.isEmpty { captures.runTimers(now: now) }
+        if engine.spanningTree != nil && now >= nextSpanningTreeTick { tickSpanningTree(now: now) }
         if handshakes.count > 0 {
             for handshake in handshakes.all where handshake.deadline <= now {
                 stats.handshakesRefused += 1

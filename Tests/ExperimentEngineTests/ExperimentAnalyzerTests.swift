@@ -90,7 +90,7 @@ import Testing
         for expected in ["unknown_host /tasks/0/hosts/1", "unknown_field /tasks/0/colour", "duplicate_id /tasks/1/id",
                          "unknown_task /tasks/2/after/1", "invalid_regex /tasks/2/expect/stdout", "missing_timeout /tasks/3/timeout_s",
                          "unknown_cable /tasks/4/cable", "unknown_switch /tasks/5/switch", "unknown_action /tasks/6/action",
-                         "unsupported_action /tasks/7/action", "invalid_field /tasks/9/id", "invalid_field /tasks/10/timeout_s",
+                         "missing_field /tasks/7", "invalid_field /tasks/9/id", "invalid_field /tasks/10/timeout_s",
                          "invalid_field /tasks/10/retries", "invalid_regex /tasks/10/measure/0/regex", "invalid_field /tasks/10/measure/1/json_path",
                          "invalid_field /tasks/10/measure/2", "missing_field /tasks/11", "invalid_field /max_parallel",
                          "unknown_switch /uplink/switch", "unknown_field /extra"] {
@@ -125,6 +125,37 @@ import Testing
             ["id": "use", "hosts": ["h2", "h1", "r1"], "argv": ["true"]],
         ]), vocabulary: vocabulary)
         #expect(alongside.errors == [], "\(alongside.problems)")
+    }
+
+    @Test func capturesNameAPortOrACableWithAFilterLibpcapCompilesAndStopAfterTheyStart() {
+        let good = ExperimentAnalyzer.analyze(experiment([
+            ["id": "cap", "action": "capture_start", "switch": "lan1", "port": 2, "direction": "tx", "filter": "icmp", "snaplen": 96],
+            ["id": "wire", "action": "capture_start", "cable": "wan", "direction": "a_to_b", "count": 10],
+            ["id": "ping", "after": ["cap", "wire"], "hosts": ["h1", "h2", "r1"], "argv": ["true"]],
+            ["id": "done", "after": ["ping"], "action": "capture_stop", "capture": "cap"],
+        ]), vocabulary: vocabulary)
+        #expect(good.errors == [], "\(good.problems)")
+        let port = CaptureRequest(point: .port(switch: "lan1", port: 2, direction: "tx"), filter: "icmp", snaplen: 96)
+        #expect(good.tasks.first?.work == .control(.captureStart(port)))
+        #expect(good.tasks.last?.work == .control(.captureStop(task: "cap")))
+
+        let bad = ExperimentAnalyzer.analyze(experiment([
+            ["id": "a", "action": "capture_start", "switch": "lan1", "port": 99],
+            ["id": "b", "action": "capture_start", "cable": "wan", "filter": "tcp port and"],
+            ["id": "c", "action": "capture_start", "switch": "lan9", "port": 1, "direction": "a_to_b"],
+            ["id": "d", "action": "capture_start", "switch": "lan1", "cable": "wan", "port": 1],
+            ["id": "early", "action": "capture_stop", "capture": "ok"],
+            ["id": "none", "after": ["a"], "action": "capture_stop", "capture": "ping"],
+            ["id": "e", "action": "capture_start", "switch": "lan1"],
+            ["id": "ok", "action": "capture_start", "cable": "wan"],
+        ]), vocabulary: vocabulary)
+        let found = Set(codes(bad))
+        for expected in ["port_out_of_range /tasks/0/port", "invalid_filter /tasks/1/filter", "invalid_field /tasks/2/direction",
+                         "invalid_field /tasks/3", "capture_order /tasks/4/after", "unknown_capture /tasks/5/capture",
+                         "missing_field /tasks/6/port"] {
+            #expect(found.contains(expected), "missing \(expected) in \(codes(bad))")
+        }
+        #expect(bad.errors.first { $0.code == "invalid_filter" }?.message.contains("syntax error") == true)
     }
 
     @Test func warningsForLoneTasksUnusedHostsAndExpectationsThatCannotMatch() {

@@ -39,7 +39,7 @@ extension SwitchEngine {
         switch decision.forwarding {
         case .unicast(let target, _): return [target]
         case .flood: return floodTargets(for: decision.frameClass).map(\.port).filter { $0 != port }
-        case .drop, .filtered: return []
+        case .drop, .filtered, .bridge: return []
         }
     }
 }

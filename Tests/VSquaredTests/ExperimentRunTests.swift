@@ -106,6 +106,32 @@ import VSquareTesting
         try expectNothingLeft(daemon, "ping")
     }
 
+    @Test func aCaptureTaskKeepsThePingAsAPcapWithTheRunNamedInItsReport() throws {
+        let daemon = try DaemonProcess()
+        let record = try run(daemon, "cap", ExperimentRunTests.pair([
+            ExperimentRunTests.reachable,
+            ["id": "wire", "after": ["reachable"], "action": "capture_start", "cable": "wire", "direction": "a_to_b", "filter": "icmp"],
+            ["id": "ping", "after": ["wire"], "hosts": ["a"], "argv": ["ping", "-c", "3", "-i", "0.2", "10.9.0.2"]],
+            ["id": "stop", "after": ["ping"], "action": "capture_stop", "capture": "wire"],
+            // Never stopped by a task: the end of the run stops it.
+            ["id": "late", "after": ["ping"], "action": "capture_start", "cable": "wire", "direction": "b_to_a"],
+        ]))
+        #expect(record["state"] == "passed", "\(record)")
+        #expect(task(record, "stop")["measures"]?["frames"] == 3 && task(record, "stop")["measures"]?["dropped"] == 0, "\(task(record, "stop"))")
+        let captures = record["repetitions"]?[0]?["captures"]?.arrayValue ?? []
+        #expect(captures.compactMap { $0["file"]?.stringValue }.sorted() == ["late.pcap", "wire.pcap"], "\(captures)")
+        #expect(captures.first { $0["task"] == "wire" }?["ended_by"] == "stopped")
+        let report = try daemon.json("/v1/experiments/cap/runs/1/report")
+        #expect(report["repetitions"]?[0]?["captures"]?.arrayValue?.count == 2)
+        let pcap = try daemon.client.get("/v1/experiments/cap/runs/1/captures/wire.pcap")
+        #expect(pcap.status == 200 && pcap.header("Content-Type") == "application/vnd.tcpdump.pcap")
+        let frames = try Tshark.fields(pcap.body, ["ip.src", "ip.dst", "icmp.type"])
+        #expect(frames == Array(repeating: ["10.9.0.1", "10.9.0.2", "8"], count: 3), "\(frames)")
+        #expect(try daemon.client.get("/v1/experiments/cap/runs/1/captures/..%2F..%2Fvsquare.db").status == 404)
+        #expect(try daemon.client.get("/v1/experiments/cap/runs/1/captures/ping.pcap").status == 404)
+        try expectNothingLeft(daemon, "cap")
+    }
+
     @Test func aCableCutMidRunFailsTheTaskThatExpectedSuccessAndPassesTheOneThatExpectedFailure() throws {
         let daemon = try DaemonProcess()
         defer { _ = try? daemon.client.request("DELETE", "/v1/experiments/cut") }

@@ -117,6 +117,13 @@ def walk_every_operation(spec, daemon):
     walk("GET", "/v1/switches/{name}", {"name": "s1"})
     changed = walk("PATCH", "/v1/switches/{name}", {"name": "s1"}, body={"description": "changed", "mac_aging_s": 120})
     assert changed["description"] == "changed" and changed["mac_aging_s"] == 120
+    # The spanning tree: on with a priority, the timers the standard forbids refused (422), the bridge its own root.
+    refused = walk("PATCH", "/v1/switches/{name}", {"name": "s1"}, body={"stp": {"enabled": True, "max_age_s": 40}}, expect=422)
+    assert refused["code"] == "unprocessable" and "max_age_s" in refused["detail"], refused
+    tree = walk("PATCH", "/v1/switches/{name}", {"name": "s1"}, body={"stp": {"enabled": True, "priority": 4096, "hello_s": 1}})["stp"]
+    assert tree["enabled"] and tree["priority"] == 4096 and tree["is_root"] is True and tree["bridge_id"].startswith("1000."), tree
+    state = walk("GET", "/v1/switches/{name}/stp", {"name": "s1"})
+    assert state["root_id"] == tree["bridge_id"] and state["root_port"] is None, state
     walk("GET", "/v1/switches/{name}/ports", {"name": "s1"})
     walk("GET", "/v1/switches/{name}/ports/{n}", {"name": "s1", "n": 1})
     port = walk("PATCH", "/v1/switches/{name}/ports/{n}", {"name": "s1", "n": 2}, body={"enabled": False})
@@ -254,13 +261,15 @@ def walk_experiments(walk):
                   "tasks": [{"id": "flush", "action": "flush_macs", "switch": "a"},
                             {"id": "cut", "after": ["flush"], "action": "cut", "cable": "ab"},
                             {"id": "nap", "after": ["cut"], "action": "sleep", "seconds": 0.1},
-                            {"id": "back", "after": ["nap"], "action": "restore", "cable": "ab"}]}
+                            {"id": "back", "after": ["nap"], "action": "restore", "cable": "ab"},
+                            {"id": "cap", "after": ["flush"], "action": "capture_start", "cable": "ab"},
+                            {"id": "uncap", "after": ["back", "cap"], "action": "capture_stop", "capture": "cap"}]}
     cyclic = {**experiment, "tasks": [{"id": "x", "after": ["y"], "action": "sleep", "seconds": 0},
                                       {"id": "y", "after": ["x"], "action": "sleep", "seconds": 0}]}
     refused = walk("POST", "/v1/experiments", body={"name": "exp2", "document": cyclic}, expect=422)
     assert refused["code"] == "invalid_experiment" and "x → y → x" in refused["problems"][0]["message"], refused
     created = walk("POST", "/v1/experiments", body={"name": "exp1", "document": experiment}, expect=201)
-    assert [task["id"] for task in created["tasks"]] == ["flush", "cut", "nap", "back"]
+    assert [task["id"] for task in created["tasks"]] == ["flush", "cut", "nap", "back", "cap", "uncap"]
     assert "exp1" in [item["name"] for item in walk("GET", "/v1/experiments")["experiments"]]
     walk("GET", "/v1/experiments/{name}", {"name": "exp1"})
     updated = walk("PUT", "/v1/experiments/{name}", {"name": "exp1"}, body={"document": {**experiment, "seed": 6}},
@@ -273,7 +282,10 @@ def walk_experiments(walk):
             break
         time.sleep(0.1)
     assert record["state"] == "passed" and len(record["repetitions"]) == 2, record
-    assert [task["status"] for task in record["tasks"]] == ["passed"] * 4, record["tasks"]
+    assert [task["status"] for task in record["tasks"]] == ["passed"] * 6, record["tasks"]
+    assert [[c["file"] for c in r["captures"]] for r in record["repetitions"]] == [["cap.pcap"], ["cap.2.pcap"]], record
+    walk("GET", "/v1/experiments/{name}/runs/{id}/captures/{file}", {"name": "exp1", "id": run["id"], "file": "cap.2.pcap"})
+    walk("GET", "/v1/experiments/{name}/runs/{id}/captures/{file}", {"name": "exp1", "id": run["id"], "file": "nap.pcap"}, expect=404)
     report = walk("GET", "/v1/experiments/{name}/runs/{id}/report", {"name": "exp1", "id": run["id"]})
     assert report["seeds"]["run"] == "6" and report["document"]["seed"] == 6
     walk("POST", "/v1/experiments/{name}/runs/{id}/cancel", {"name": "exp1", "id": run["id"]}, expect=409)

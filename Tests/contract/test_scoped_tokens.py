@@ -60,7 +60,7 @@ def test_a_student_reaches_nothing_outside_its_lab(spec, daemon):
         for template, operations in spec["paths"].items():
             for method in [m.upper() for m in operations if m in ("get", "put", "post", "patch", "delete")]:
                 parts = template.strip("/").split("/")
-                values = {"n": 1, "vid": 1, "id": issued["id"] if parts[1:2] == ["tokens"] else 1}
+                values = {"n": 1, "vid": 1, "file": "cap.pcap", "id": issued["id"] if parts[1:2] == ["tokens"] else 1}
                 if len(parts) > 2 and parts[2] == "{name}":
                     values["name"] = names.get(parts[1], "bob")
                 path = template.format(**{k: urllib.parse.quote(str(v), safe="") for k, v in values.items()})

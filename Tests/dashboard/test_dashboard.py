@@ -408,8 +408,13 @@ tasks:
     host: a
     ping: 10.230.0.2
     timeout_s: 10
-  - id: ping
+  - id: tap
     after: [up]
+    action: capture_start
+    cable: wire
+    filter: icmp
+  - id: ping
+    after: [tap]
     hosts: [a]
     argv: [ping, -n, -c, "2", -i, "0.2", 10.230.0.2]
   - id: cut
@@ -429,6 +434,10 @@ tasks:
     after: [doomed]
     hosts: [a]
     argv: ["true"]
+  - id: untap
+    after: [ping]
+    action: capture_stop
+    capture: tap
 """
 
 
@@ -451,22 +460,34 @@ def test_experiments_view_runs_and_shows_the_graph_timeline_output_and_report(br
         set_document(browser, "textarea.document", EXPERIMENT_DOCUMENT)
         browser.click("[...document.querySelectorAll('button')].find(b => b.textContent === 'Create experiment')", "Create experiment")
         browser.wait_for("location.hash === '#/experiments/exp1'", timeout=15)
-        browser.wait_for("document.querySelectorAll('svg.task-graph g.task').length === 6", message="no task graph")
-        assert browser.evaluate("document.querySelectorAll('svg.task-graph path.edge').length") == 5
+        browser.wait_for("document.querySelectorAll('svg.task-graph g.task').length === 8", message="no task graph")
+        assert browser.evaluate("document.querySelectorAll('svg.task-graph path.edge').length") == 7
         browser.click("[...document.querySelectorAll('button')].find(b => b.textContent === 'Start run')", "Start run")
         browser.wait_for("['passed', 'failed'].includes(document.querySelector('.run-summary')?.dataset.state)", timeout=60,
                          message="the run never ended")
         statuses = browser.evaluate("Object.fromEntries([...document.querySelectorAll('svg.task-graph g.task')].map(g => [g.dataset.task, g.dataset.status]))")
-        assert statuses == {"up": "passed", "ping": "passed", "cut": "passed", "lost": "passed", "doomed": "failed", "never": "skipped"}, statuses
+        assert statuses == {"up": "passed", "tap": "passed", "ping": "passed", "untap": "passed", "cut": "passed", "lost": "passed",
+                            "doomed": "failed", "never": "skipped"}, statuses
         assert browser.evaluate("document.querySelector('.run-summary').dataset.state") == "failed"
-        assert browser.evaluate("document.querySelectorAll('.timeline-row').length") == 6
-        assert browser.evaluate("document.querySelectorAll('.timeline-row .bar').length") == 5
+        assert browser.evaluate("document.querySelectorAll('.timeline-row').length") == 8
+        assert browser.evaluate("document.querySelectorAll('.timeline-row .bar').length") == 7
         # A task's output and verdicts.
         browser.click("document.querySelector('.timeline-row[data-task=doomed]')", "the doomed task")
         text = browser.wait_for("document.querySelector('.task-output pre.stdout')?.textContent")
         assert "about to fail" in text, text
         verdict = browser.evaluate("document.querySelector('.task-output ul.verdicts li.failed')?.textContent")
         assert "exit_code" in verdict and "3" in verdict, verdict
+        # The capture task's pcap: named with its frames, and the button saves the file the run kept.
+        browser.click("document.querySelector('.timeline-row[data-task=tap]')", "the capture task")
+        kept = browser.wait_for("document.querySelector('.task-output .capture-file')?.textContent", message="no capture file shown")
+        assert kept.startswith("Download tap.pcap") and "4 frames, 0 dropped" in kept, kept
+        browser.evaluate("window.saved = []; HTMLAnchorElement.prototype.click = function () {"
+                         " const name = this.download; fetch(this.href).then(r => r.arrayBuffer()).then(b => window.saved.push("
+                         "[name, [...new Uint8Array(b.slice(0, 4))].map(x => x.toString(16).padStart(2, '0')).join(''), b.byteLength])); }")
+        browser.click("document.querySelector('.task-output .capture-file button')", "Download tap.pcap")
+        saved = browser.wait_for("window.saved.length && window.saved[0]", message="the pcap was not saved")
+        assert saved[0] == "tap.pcap" and saved[1] == "d4c3b2a1" and saved[2] > 24 + 4 * 16, saved
+        browser.click("document.querySelector('.timeline-row[data-task=doomed]')", "the doomed task")
         assert browser.evaluate("document.querySelector('button[hidden]')?.textContent") == "Cancel run"
         assert browser.evaluate("!document.querySelector('.actions button:not([hidden])')") is False
         assert browser.evaluate("[...document.querySelectorAll('button')].find(b => b.textContent === 'Download report').hidden") is False
@@ -475,7 +496,8 @@ def test_experiments_view_runs_and_shows_the_graph_timeline_output_and_report(br
         browser.screenshot(SHOTS / "experiment-1280x800.png")
         # The report the button downloads is the run's.
         report = daemon.request("GET", "/v1/experiments/exp1/runs/1/report")[1]
-        assert report["state"] == "failed" and report["repetitions"][0]["tasks"][4]["status"] == "failed"
+        assert report["state"] == "failed" and [task["status"] for task in report["repetitions"][0]["tasks"] if task["id"] == "doomed"] == ["failed"]
+        assert [capture["file"] for capture in report["repetitions"][0]["captures"]] == ["tap.pcap"]
         browser.navigate(daemon.base + "/#/experiments")
         browser.wait_for("document.querySelector('table.experiments tr[data-key=exp1]')?.textContent.includes('#1 failed')")
         assert browser.console == [], f"the page reported errors: {browser.console}"

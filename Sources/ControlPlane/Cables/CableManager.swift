@@ -118,8 +118,10 @@ public final class CableManager: @unchecked Sendable {
 
     /// Changes the spec with `body`, stores it and applies it to the running worker.
     public func update(_ name: String, _ body: (inout CableSpec) throws -> Void) throws -> JSONObject {
+        var before = false
         let cable: SupervisedCable = try lock.withLock {
             let cable = try handle(name)
+            before = cable.spec.cut
             var spec = cable.spec
             try body(&spec)
             guard spec != cable.spec else { return cable }
@@ -137,7 +139,17 @@ public final class CableManager: @unchecked Sendable {
             if cutChanged { events.publish(spec.cut ? "cable.cut" : "cable.restored", ["cable": JSON(name), "requested": true]) }
             return cable
         }
+        if cable.spec.cut != before { announceCarrier(cable.spec) }
         return view(cable)
+    }
+
+    /// Tells the switches at the cable's local ends that its carrier is down (cut) or up, so their
+    /// spanning trees see the link go as a real switch sees a cable pulled. Best effort: a switch
+    /// that is not running has no tree to tell.
+    func announceCarrier(_ spec: CableSpec) {
+        for end in [spec.a, spec.b] where end.remote == nil && !end.switchName.isEmpty {
+            _ = try? switches.ask(end.switchName, "cable.carrier", ["cable": JSON(spec.name), "up": JSON(!spec.cut)])
+        }
     }
 
     public func delete(_ name: String) throws {

@@ -252,6 +252,14 @@ public final class ExperimentManager: @unchecked Sendable {
                              "reasons": JSON(run.repetitions.flatMap { $0.fidelity["reasons"]?.arrayValue ?? [] })]]
     }
 
+    /// The path of a pcap file a run's capture wrote; only files its record names (so no other path can be asked for).
+    public func captureFile(_ name: String, _ number: Int, file: String) throws -> String {
+        let run = try lock.withLock { try kept(name, number) }
+        let files = run.repetitions.flatMap { $0.captures.compactMap { $0["file"]?.stringValue } }
+        guard files.contains(file) else { throw ControlPlaneError.notFound(kind: "capture", name: "\(name)/\(number)/\(file)") }
+        return "\(directory)/\(name)/runs/\(number)/\(file)"
+    }
+
     /// Needs the lock. A run under way is read from its runner: its record as it is now.
     private func kept(_ name: String, _ number: Int) throws -> ExperimentRun {
         guard experiments[name] != nil else { throw ControlPlaneError.notFound(kind: "experiment", name: name) }

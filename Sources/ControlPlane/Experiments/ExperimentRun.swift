@@ -55,11 +55,14 @@ public struct ExperimentRun: Sendable {
         public var counters: JSONObject = ["switches": [:], "cables": [:]]
         public var fidelity: JSON = .null
         public var failures: [JSON] = []
+        /// Each capture_start task's capture: {task, file, frames, bytes, dropped, ended_by, …}; the file is in the run's directory.
+        public var captures: [JSON] = []
 
         var json: JSON {
             ["index": JSON(index), "seed": JSON(String(seed)), "lab": JSON(lab), "state": JSON(state), "started_at": JSON(startedAt),
              "timings": ["build_ms": JSON(buildMilliseconds), "tasks_ms": JSON(tasksMilliseconds), "teardown_ms": JSON(teardownMilliseconds)],
-             "tasks": JSON(tasks.map(\.json)), "counters": .object(counters), "fidelity": fidelity, "failures": JSON(failures)]
+             "tasks": JSON(tasks.map(\.json)), "counters": .object(counters), "fidelity": fidelity, "failures": JSON(failures),
+             "captures": JSON(captures)]
         }
 
         init(index: Int, seed: UInt64, lab: String, startedAt: String, tasks: [TaskResult]) {
@@ -82,6 +85,7 @@ public struct ExperimentRun: Sendable {
             counters = json["counters"]?.objectValue ?? counters
             fidelity = json["fidelity"] ?? .null
             failures = json["failures"]?.arrayValue ?? []
+            captures = json["captures"]?.arrayValue ?? []
         }
     }
 

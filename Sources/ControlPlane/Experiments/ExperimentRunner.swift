@@ -26,6 +26,9 @@ final class ExperimentRunner: @unchecked Sendable {
     /// Why the run stopped early (`cancelled` or `timed_out`), once it has.
     private let stopReason = Mutex<TaskScheduler.Status?>(nil)
     private let record: Mutex<ExperimentRun>
+    /// The repetition's captures still running, by their capture_start task.
+    private let captures = Mutex<[String: RunCapture]>([:])
+    private let repetitionIndex = Mutex(0)
     private let persist: @Sendable (ExperimentRun) -> Void
     /// What a record keeps of each output stream; the whole output (up to 1 MiB) is on disk.
     static let outputKept = 16 * 1024
@@ -129,7 +132,9 @@ final class ExperimentRunner: @unchecked Sendable {
             let startedTasks = Clock.monotonicNanoseconds()
             let before = counters(lab)
             let sampler = FidelitySampler(runner: self, lab: lab)
+            repetitionIndex.withLock { $0 = index }
             outcome = runTasks(lab: lab, index: index)
+            stopCaptures()
             sampler.stop()
             let after = counters(lab)
             updateRepetition {
@@ -344,6 +349,43 @@ final class ExperimentRunner: @unchecked Sendable {
         }
     }
 
+    // MARK: captures
+
+    /// A capture's file: named after its task (and repetition, after the first), in the run's directory.
+    private func captureFile(_ task: String) -> String {
+        let index = repetitionIndex.withLock { $0 }
+        return task + (index > 0 ? ".\(index + 1)" : "") + ".pcap"
+    }
+
+    private func startCapture(_ request: CaptureRequest, task: String, lab: String, into result: inout TaskResult) throws {
+        let limits = CaptureLimits(filter: request.filter, snaplen: request.snaplen, count: request.count, durationSeconds: request.durationSeconds)
+        let session: CaptureSession
+        switch request.point {
+        case .port(let name, let port, let direction):
+            session = try switches.capture(LabNames.global(lab: lab, local: name), port: port, direction: direction, limits: limits)
+            result.message = "capturing switch \(name) port \(port) (\(direction))"
+        case .cable(let name, let direction):
+            session = try cables.capture(LabNames.global(lab: lab, local: name), direction: direction, limits: limits)
+            result.message = "capturing cable \(name) (\(direction))"
+        }
+        try FileSystem.makeDirectories(outputDirectory, mode: 0o755)
+        let capture = try RunCapture(task: task, file: captureFile(task), directory: outputDirectory, session: session)
+        captures.withLock { $0[task] = capture }
+    }
+
+    /// Stops capture `task` (or, with nil, every one still running) and records each tally with the repetition.
+    @discardableResult
+    private func stopCaptures(_ task: String? = nil) -> [JSONObject] {
+        let stopping = captures.withLock { running -> [RunCapture] in
+            let chosen = task.map { id in running[id].map { [$0] } ?? [] } ?? Array(running.values)
+            for capture in chosen { running[capture.task] = nil }
+            return chosen
+        }
+        let tallies = stopping.sorted { $0.task < $1.task }.map { $0.stop() }
+        if !tallies.isEmpty { updateRepetition { $0.captures += tallies.map(JSON.object) } }
+        return tallies
+    }
+
     // MARK: control actions
 
     private func control(_ action: ControlAction, lab: String, deadline: UInt64, into result: inout TaskResult) throws {
@@ -389,6 +431,16 @@ final class ExperimentRunner: @unchecked Sendable {
                 if stopping(deadline) { return }
                 usleep(20_000)
             }
+        case .captureStart(let request):
+            try startCapture(request, task: result.id, lab: lab, into: &result)
+        case .captureStop(let start):
+            guard let tally = stopCaptures(start).first else {
+                result.status = .failed
+                result.message = "capture \(start) is not running"
+                return
+            }
+            for key in ["frames", "bytes", "dropped"] { result.measures[key] = tally[key] ?? 0 }
+            result.message = "\(tally["file"]?.stringValue ?? "?"): \(tally["frames"]?.intValue ?? 0) frames, \(tally["dropped"]?.intValue ?? 0) dropped"
         case .waitUntil(let condition):
             let until = Clock.monotonicNanoseconds() + UInt64(condition.timeoutSeconds * 1e9)
             var tries = 0

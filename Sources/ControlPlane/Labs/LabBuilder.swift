@@ -205,6 +205,7 @@ final class LabBuilder: Sendable {
                 spec.description = wanted.description
                 spec.hub = wanted.hub
                 spec.macAgingSeconds = wanted.macAgingSeconds
+                spec.spanningTree = wanted.spanningTree
             }
             if changes.contains(where: { $0.field == "vlans" }) { try setVLANs(member, global) }
         case .cable:

@@ -21,10 +21,13 @@ public struct ObservedSwitchConfig: Equatable, Sendable {
     public var macAgingSeconds: Int
     public var appliedGeneration: Int
     public var vlans: Set<VLANID>
+    public var spanningTree: SwitchSpanningTree
     /// Every port the worker reported (plugged in or configured), with its settings.
     public var ports: [Int: PortSetting]
 
-    public init(hub: Bool, macAgingSeconds: Int, appliedGeneration: Int, vlans: Set<VLANID>, ports: [Int: PortSetting]) {
+    public init(hub: Bool, macAgingSeconds: Int, appliedGeneration: Int, vlans: Set<VLANID>, ports: [Int: PortSetting],
+                spanningTree: SwitchSpanningTree = SwitchSpanningTree()) {
+        self.spanningTree = spanningTree
         self.hub = hub
         self.macAgingSeconds = macAgingSeconds
         self.appliedGeneration = appliedGeneration
@@ -37,6 +40,7 @@ public struct ObservedSwitchConfig: Equatable, Sendable {
         hub = config["hub"]?.boolValue ?? false
         macAgingSeconds = config["mac_aging_s"]?.intValue ?? 300
         appliedGeneration = config["applied_generation"]?.intValue ?? 0
+        spanningTree = config["stp"].map(SwitchSpanningTree.init(json:)) ?? SwitchSpanningTree()
         self.vlans = Set((vlans["vlans"]?.arrayValue ?? []).compactMap { $0["vlan"]?.intValue.map { VLANID($0) } })
         var observed: [Int: PortSetting] = [:]
         for port in ports["ports"]?.arrayValue ?? [] {
@@ -58,7 +62,17 @@ public enum SwitchConfigPlan {
             let wanted = spec.setting(of: port)
             let have = observed.ports[port] ?? .standard
             guard wanted != have else { continue }
-            ops.append(WorkerOp("port.set", wanted.json(port: port)))
+            var base = wanted
+            base.spanningTree = have.spanningTree
+            if base != have { ops.append(WorkerOp("port.set", wanted.json(port: port))) }
+            if wanted.spanningTree != have.spanningTree {
+                var parameters = wanted.spanningTree.json.objectValue ?? [:]
+                parameters["port"] = JSON(port)
+                ops.append(WorkerOp("port.stp.set", parameters))
+            }
+        }
+        if spec.spanningTree != observed.spanningTree {
+            ops.append(WorkerOp("stp.set", spec.spanningTree.json.objectValue ?? [:]))
         }
         for vlan in observed.vlans.subtracting(spec.vlans).sorted() {
             ops.append(WorkerOp("vlan.delete", ["vlan": JSON(Int(vlan))]))

@@ -20,6 +20,15 @@ extension SwitchManager {
         SwitchSnapshot(spec: handle.spec, lifecycle: handle.lifecycle, directory: handle.directory, client: handle.client)
     }
 
+    /// The spanning tree as asked for, with the bridge and the root the worker sees (null while off or not running).
+    static func spanningTreeView(_ tree: SwitchSpanningTree, live: JSON?) -> JSON {
+        var object = tree.json.objectValue ?? [:]
+        for key in ["bridge_id", "root_id", "root_port", "root_path_cost", "is_root", "topology_changes", "last_topology_change_s"] {
+            object[key] = live?[key] ?? .null
+        }
+        return .object(object)
+    }
+
     /// Composes the view, asking the worker for `status`; needs no lock.
     func view(_ handle: SwitchSnapshot) -> JSONObject {
         let spec = handle.spec
@@ -31,6 +40,7 @@ extension SwitchManager {
             "ports": JSON(spec.ports),
             "hub": JSON(spec.hub),
             "mac_aging_s": JSON(spec.macAgingSeconds),
+            "stp": SwitchManager.spanningTreeView(spec.spanningTree, live: status?["stp"]),
             "socket_mode": JSON(SwitchSpec.octal(spec.socketMode)),
             "socket_group": JSON(spec.socketGroup), "socket_owner": JSON(spec.socketOwner),
             "plug_url": JSON("vde://" + handle.directory),

@@ -197,12 +197,17 @@ public final class SwitchManager: @unchecked Sendable {
 
     // MARK: ports and VLANs (desired state changes, then the worker)
 
-    public func setPort(_ name: String, _ port: Int, _ change: PortChange) throws {
+    public func setPort(_ name: String, _ port: Int, _ change: PortChange, spanningTree: SpanningTreePortChange? = nil) throws {
         try modify(name) { spec in
             guard (0...spec.ports).contains(port) else {
                 throw ControlPlaneError.notFound(kind: "port", name: "\(port) on switch \(name)")
             }
-            try spec.change { (engine: inout SwitchEngine) throws(SwitchEngineError) in try engine.setPort(port, change) }
+            try spec.change { (engine: inout SwitchEngine) throws(SwitchEngineError) in
+                try engine.setPort(port, change)
+                if let tree = spanningTree {
+                    try engine.configureSpanningTreePort(port, pathCost: tree.pathCost, priority: tree.priority, adminEdge: tree.edge, now: 0)
+                }
+            }
         }
     }
 

@@ -9,7 +9,12 @@ extension SwitchSpec {
             "name": JSON(name), "description": JSON(description), "ports": JSON(ports), "hub": JSON(hub),
             "mac_aging_s": JSON(macAgingSeconds), "socket_mode": JSON(SwitchSpec.octal(socketMode)),
             "socket_group": JSON(socketGroup), "socket_owner": JSON(socketOwner), "vlans": JSON(vlans.sorted().map { JSON(Int($0)) }),
-            "port_settings": JSON(portSettings.sorted { $0.key < $1.key }.map { port, setting in .object(setting.json(port: port)) }),
+            "port_settings": JSON(portSettings.sorted { $0.key < $1.key }.map { port, setting in
+                var object = setting.json(port: port)
+                object["stp"] = setting.spanningTree.json
+                return .object(object)
+            }),
+            "stp": spanningTree.json,
             "generation": JSON(generation), "created_at": JSON(createdAt),
         ]
     }
@@ -30,6 +35,7 @@ extension SwitchSpec {
             guard let port = item["port"]?.intValue else { continue }
             portSettings[port] = PortSetting(json: item)
         }
+        if let stp = json["stp"] { spanningTree = SwitchSpanningTree(json: stp) }
         generation = json["generation"]?.intValue ?? 1
         createdAt = json["created_at"]?.stringValue ?? ""
     }
@@ -49,10 +55,79 @@ extension PortSetting {
          "tagged_vlans": JSON(taggedVLANs.sorted().map { JSON(Int($0)) })]
     }
 
-    /// Reads those fields (missing ones take the standard values, except a missing untagged VLAN).
+    /// Reads those fields (missing ones take the standard values, except a missing untagged VLAN),
+    /// and `stp` (the store's and the worker's `ports` reply) when there is one.
     public init(json: JSON) {
         self.init(enabled: json["enabled"]?.boolValue ?? true,
                   untaggedVLAN: json["untagged_vlan"]?.intValue.map { VLANID($0) },
                   taggedVLANs: Set((json["tagged_vlans"]?.arrayValue ?? []).compactMap { $0.intValue.map { VLANID($0) } }))
+        if let stp = json["stp"] { spanningTree = PortSpanningTreeSettings(json: stp) }
+    }
+}
+
+extension PortSpanningTreeSettings {
+    /// `{path_cost, priority, edge}`: the store's shape and the worker's `port.stp.set` parameters.
+    public var json: JSON {
+        ["path_cost": JSON(Int(pathCost)), "priority": JSON(Int(priority)), "edge": adminEdge.map { JSON($0) } ?? .null]
+    }
+
+    public init(json: JSON) {
+        self.init()
+        pathCost = json["path_cost"]?.intValue.map { UInt32(clamping: $0) } ?? pathCost
+        priority = json["priority"]?.intValue.map { UInt8(clamping: $0) } ?? priority
+        adminEdge = json["edge"]?.boolValue
+    }
+}
+
+/// A port's `stp` in a PATCH body: nil fields stay as they are; `edge: null` is auto.
+public struct SpanningTreePortChange: Equatable, Sendable {
+    public var pathCost: UInt32?
+    public var priority: UInt8?
+    public var edge: Bool??
+
+    public init(_ body: JSONReader) throws(JSONFieldError) {
+        var reader = body
+        pathCost = try reader.optionalInt("path_cost", in: 1...200_000_000).map(UInt32.init)
+        let priority = try reader.optionalInt("priority", in: 0...240)
+        if let priority, priority % 16 != 0 { throw JSONFieldError(path: "stp.priority", rule: "is a multiple of 16 from 0 to 240") }
+        self.priority = priority.map(UInt8.init)
+        switch try reader.patch("edge", { (r: inout JSONReader, key: String) throws(JSONFieldError) in try r.bool(key) }) {
+        case .absent: edge = nil
+        case .clear: edge = .some(nil)
+        case .set(let value): edge = .some(value)
+        }
+        try reader.finish()
+    }
+}
+
+extension SwitchSpanningTree {
+    /// `{enabled, priority, hello_s, max_age_s, forward_delay_s}`: the store's shape, the API's and `stp.set`'s.
+    public var json: JSON {
+        ["enabled": JSON(enabled), "priority": JSON(Int(configuration.priority)), "hello_s": JSON(configuration.helloSeconds),
+         "max_age_s": JSON(configuration.maxAgeSeconds), "forward_delay_s": JSON(configuration.forwardDelaySeconds)]
+    }
+
+    public init(json: JSON) {
+        self.init()
+        enabled = json["enabled"]?.boolValue ?? false
+        configuration.priority = json["priority"]?.intValue.map { UInt16(clamping: $0) } ?? configuration.priority
+        configuration.helloSeconds = json["hello_s"]?.doubleValue ?? configuration.helloSeconds
+        configuration.maxAgeSeconds = json["max_age_s"]?.doubleValue ?? configuration.maxAgeSeconds
+        configuration.forwardDelaySeconds = json["forward_delay_s"]?.doubleValue ?? configuration.forwardDelaySeconds
+    }
+
+    /// Reads `stp` of a create or patch body over `self`: 400 for a field out of range or timers the standard forbids.
+    public func merged(with body: JSONReader) throws -> SwitchSpanningTree {
+        var reader = body
+        var next = self
+        next.enabled = try reader.bool("enabled", default: enabled)
+        if let priority = try reader.optionalInt("priority", in: 0...61440) { next.configuration.priority = UInt16(priority) }
+        if let hello = try reader.optionalDouble("hello_s", in: 1...10) { next.configuration.helloSeconds = hello }
+        if let maxAge = try reader.optionalDouble("max_age_s", in: 6...40) { next.configuration.maxAgeSeconds = maxAge }
+        if let delay = try reader.optionalDouble("forward_delay_s", in: 4...30) { next.configuration.forwardDelaySeconds = delay }
+        try reader.finish()
+        // Each field is in range, but the standard ties the timers together (17.14): they must go together.
+        if let problem = next.configuration.problem { throw ControlPlaneError.unprocessableField(path: "stp", message: problem) }
+        return next
     }
 }

@@ -8,6 +8,8 @@ public struct PortSetting: Equatable, Sendable {
     public var enabled = true
     public var untaggedVLAN: VLANID? = 1
     public var taggedVLANs: Set<VLANID> = []
+    /// Path cost, priority and edge for the spanning tree (kept while it is off).
+    public var spanningTree = PortSpanningTreeSettings()
 
     public init(enabled: Bool = true, untaggedVLAN: VLANID? = 1, taggedVLANs: Set<VLANID> = []) {
         self.enabled = enabled
@@ -31,6 +33,8 @@ public struct SwitchSpec: Equatable, Sendable {
     public var socketOwner: String?
     /// VLANs beyond VLAN 1, which always exists.
     public var vlans: Set<VLANID> = [1]
+    /// The rapid spanning tree: off unless asked for.
+    public var spanningTree = SwitchSpanningTree()
     /// Ports whose settings differ from the standard ones.
     public var portSettings: [Int: PortSetting] = [:]
     /// Bumped on every change; the worker reports the one it applied.
@@ -49,6 +53,8 @@ public struct SwitchSpec: Equatable, Sendable {
         for (port, setting) in portSettings.sorted(by: { $0.key < $1.key }) {
             try? engine.setPort(port, PortChange(enabled: setting.enabled, untaggedVLAN: .some(setting.untaggedVLAN),
                                                  taggedVLANs: setting.taggedVLANs))
+            let tree = setting.spanningTree
+            try? engine.configureSpanningTreePort(port, pathCost: tree.pathCost, priority: tree.priority, adminEdge: .some(tree.adminEdge), now: 0)
         }
         return engine
     }
@@ -58,7 +64,8 @@ public struct SwitchSpec: Equatable, Sendable {
         vlans = engine.vlans
         portSettings = [:]
         for (port, state) in engine.ports.enumerated() {
-            let setting = PortSetting(enabled: state.enabled, untaggedVLAN: state.untaggedVLAN, taggedVLANs: state.taggedVLANs)
+            var setting = PortSetting(enabled: state.enabled, untaggedVLAN: state.untaggedVLAN, taggedVLANs: state.taggedVLANs)
+            setting.spanningTree = engine.portSpanningTree[port]
             if setting != .standard { portSettings[port] = setting }
         }
     }
@@ -75,6 +82,17 @@ public struct SwitchSpec: Equatable, Sendable {
     }
 
     public func setting(of port: Int) -> PortSetting { portSettings[port] ?? .standard }
+}
+
+/// A switch's spanning tree as asked for: on or off, and the bridge's priority and timers.
+public struct SwitchSpanningTree: Equatable, Sendable {
+    public var enabled = false
+    public var configuration = SpanningTreeConfiguration()
+
+    public init(enabled: Bool = false, configuration: SpanningTreeConfiguration = SpanningTreeConfiguration()) {
+        self.enabled = enabled
+        self.configuration = configuration
+    }
 }
 
 extension ControlPlaneError {

@@ -4,6 +4,7 @@
 // with ?name=. A run answers 202 at once with its Location; its progress is in the event stream.
 import ControlPlane
 import JSON
+import Posix
 import YAML
 
 public enum ExperimentRoutes {
@@ -60,6 +61,16 @@ public enum ExperimentRoutes {
             var response = HTTPResponse.json(.object(try experiments.report(name, number)))
             response.headers.append(("Content-Disposition", "attachment; filename=\"\(name)-run-\(number)-report.json\""))
             return response
+        }
+        router.add("GET", "/v1/experiments/{name}/runs/{id}/captures/{file}") { request in
+            let (name, number) = try target(request)
+            let file = request.parameter("file")
+            let path = try experiments.captureFile(name, number, file: file)
+            guard let bytes = FileSystem.readFile(path) else {
+                throw Problem(.notFound, detail: "the capture file \(file) of run \(number) is gone")
+            }
+            return HTTPResponse(status: 200, headers: [("Content-Type", "application/vnd.tcpdump.pcap"),
+                                                       ("Content-Disposition", "attachment; filename=\"\(name)-run-\(number)-\(file)\"")], body: bytes)
         }
     }
 

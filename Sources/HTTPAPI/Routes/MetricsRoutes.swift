@@ -46,6 +46,8 @@ public enum MetricsRoutes {
             ("vsquare_port_tx_frames_total", "counter", "Frames sent out of the port.", []),
             ("vsquare_port_tx_bytes_total", "counter", "Bytes sent out of the port.", []),
             ("vsquare_port_drops_total", "counter", "Frames dropped on the port, by cause.", []),
+            ("vsquare_stp_topology_changes_total", "counter", "Topology changes the switch's spanning tree detected or heard.", []),
+            ("vsquare_stp_port_state", "gauge", "1 for the spanning tree state the port is in (discarding, learning, forwarding), with its role.", []),
             ("vsquare_cable_up", "gauge", "Whether the cable's worker is running and answers (1) or not (0).", []),
             ("vsquare_cable_frames_total", "counter", "Frames that entered (in) or left (out) the cable, per direction.", []),
             ("vsquare_cable_drops_total", "counter", "Frames the cable dropped, per direction and cause.", []),
@@ -74,6 +76,15 @@ public enum MetricsRoutes {
                 }
                 for (cause, value) in port["drops"]?.objectValue ?? [:] {
                     add("vsquare_port_drops_total", "\(portLabel),cause=\"\(escape(cause))\"", sampleValue(value))
+                }
+            }
+            if view["stp"]?["enabled"] == true, let tree = try? switches.ask(name, "stp") {
+                add("vsquare_stp_topology_changes_total", label, sampleValue(tree["topology_changes"]))
+                for port in tree["ports"]?.arrayValue ?? [] {
+                    guard let number = port["port"]?.intValue, let role = port["role"]?.stringValue, let now = port["state"]?.stringValue else { continue }
+                    for state in ["discarding", "learning", "forwarding"] {
+                        add("vsquare_stp_port_state", "\(label),port=\"\(number)\",role=\"\(role)\",state=\"\(state)\"", state == now ? "1" : "0")
+                    }
                 }
             }
         }

@@ -30,8 +30,12 @@ public enum PortRoutes {
             case .set(let vlan): change.untaggedVLAN = .some(vlan)
             }
             if reader.contains("tagged_vlans") { change.taggedVLANs = Set(try reader.ints("tagged_vlans", in: 1...4094, what: "a VLAN ID").map(VLANID.init)) }
+            let stp = try reader.optionalObject("stp").map { body throws(JSONFieldError) in try SpanningTreePortChange(body) }
             try reader.finish()
-            try switches.setPort(name, port, change)
+            if stp != nil && port == 0 {
+                throw ControlPlaneError.unprocessableField(path: "stp", message: "port 0 (the management port) takes no part in the spanning tree")
+            }
+            try switches.setPort(name, port, change, spanningTree: stp)
             return .json(try portView(switches, name, port))
         }
         router.add("POST", "/v1/switches/{name}/ports/{n}/kick") { request in

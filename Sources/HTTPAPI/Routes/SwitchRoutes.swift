@@ -23,6 +23,8 @@ public enum SwitchRoutes {
             let description = try reader.optionalString("description")
             let hub = reader.contains("hub") ? try reader.bool("hub") : nil
             let aging = try reader.optionalInt("mac_aging_s", in: 1...1_000_000)
+            let stp = try reader.optionalObject("stp")
+            let tree = try stp.map { try switches.spec(name).spanningTree.merged(with: $0) }
             for fixed in ["name", "ports", "socket_mode", "socket_group"] where reader.contains(fixed) {
                 throw ControlPlaneError.unprocessable(code: "unprocessable",
                     message: "`\(fixed)` cannot be changed on a running switch; delete it and create it again")
@@ -32,6 +34,7 @@ public enum SwitchRoutes {
                 if let description { spec.description = try SwitchSpec.checkedDescription(description) }
                 if let hub { spec.hub = hub }
                 if let aging { spec.macAgingSeconds = aging }
+                if let tree { spec.spanningTree = tree }
             }))
         }
         router.add("DELETE", "/v1/switches/{name}") { request in
@@ -39,6 +42,13 @@ public enum SwitchRoutes {
             try request.refuseLabMember(.switch, name, switches.membership)
             try cables.deleteSwitch(name, force: try request.boolQuery("force"))
             return .noContent
+        }
+        router.add("GET", "/v1/switches/{name}/stp") { request in
+            let name = try request.resourceName("name", kind: "switch")
+            var reply = try switches.ask(name, "stp").objectValue ?? [:]
+            reply["id"] = nil
+            reply["ok"] = nil
+            return .json(.object(reply))
         }
         router.add("POST", "/v1/switches/{name}/restart") { request in
             .json(.object(try switches.restart(try request.resourceName("name", kind: "switch"))))

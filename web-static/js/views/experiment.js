@@ -1,9 +1,10 @@
 // One experiment: its task graph with each task's state in the run shown, start a run (repeated
 // N times), the run history, the shown run's timeline (each task from start to end, by verdict),
 // a task's output and verdicts, the report to download, cancel; and the document to edit.
-import { del, get, name, post, send } from "../api.js";
+import { del, download, get, name, post, send } from "../api.js";
 import { h, replace, s, syncRows, table } from "../dom.js";
 import { act } from "../feedback.js";
+import { save as saveFile } from "../capture.js";
 import { documentEditor } from "../document-editor.js";
 import { drawTaskGraph, showTaskStatuses } from "../task-graph.js";
 
@@ -43,12 +44,7 @@ export function mount(container, experimentName) {
   report.addEventListener("click", () => act(async () => {
     if (!current) return;
     const body = await get(`${base}/runs/${current.id}/report`);
-    const link = h("a", { href: URL.createObjectURL(new Blob([JSON.stringify(body, null, 2)], { type: "application/json" })),
-      download: `${experimentName}-run-${current.id}-report.json` });
-    document.body.append(link);
-    link.click();
-    link.remove();
-    URL.revokeObjectURL(link.href);
+    saveFile(new Blob([JSON.stringify(body, null, 2)], { type: "application/json" }), `${experimentName}-run-${current.id}-report.json`);
   }));
   save.addEventListener("click", () => act(async () => {
     const saved = await editor.submit((text) => send("PUT", base, text, { headers: { "If-Match": `"${generation}"` } }), "Saved");
@@ -56,12 +52,19 @@ export function mount(container, experimentName) {
   }));
   const select = (id) => { selectedTask = id; showOutput(); };
 
+  /// The pcap files a capture_start task left, in every repetition so far.
+  const capturesOf = (task) => (current.repetitions || []).flatMap((repetition) => repetition.captures || [])
+    .filter((capture) => capture.task === task.id);
+
   function showOutput() {
     const task = current && current.tasks.find((item) => item.id === selectedTask);
     if (!task) { replace(output, h("p", { class: "muted" }, "Choose a task in the graph or the timeline to see its output.")); return; }
     replace(output,
       h("h3", {}, `Task ${task.id} `, h("span", { class: `state ${task.status}` }, task.status.replaceAll("_", " "))),
       task.message ? h("p", { class: "task-message" }, task.message) : null,
+      capturesOf(task).map((capture) => h("p", { class: "capture-file" }, h("button", { type: "button",
+        onclick: () => act(async () => saveFile(await download(`${base}/runs/${current.id}/captures/${name(capture.file)}`), capture.file)) },
+        `Download ${capture.file}`), ` ${capture.frames ?? 0} frames, ${capture.dropped ?? 0} dropped`)),
       Object.keys(task.measures).length ? h("p", { class: "measures" }, Object.entries(task.measures).map(([key, value]) =>
         h("span", { class: "measure" }, h("code", {}, key), ` ${value === null ? "–" : Number(value).toLocaleString("en-US")} `))) : null,
       task.attempts.map((attempt) => h("div", { class: "attempt" },
