@@ -493,12 +493,8 @@ public struct SpanningTree: Sendable {
             guard state.role == .designated else { return nil }
         }
         var bpdu = BPDU(kind: state.rapid ? .rapid : .configuration)
+        // Root, alternate and backup ports speak of the root they see, as designated ports do.
         bpdu.vector = designatedVector(port)
-        if state.role != .designated {
-            // Root, alternate and backup ports speak of the root they see, as designated ports would.
-            bpdu.vector = PriorityVector(root: rootVector.root, rootPathCost: rootVector.rootPathCost,
-                                         designatedBridge: bridgeID, designatedPort: portID(port))
-        }
         bpdu.times = rootTimes
         if isRoot { bpdu.times.messageAge = 0 }
         bpdu.times.helloTime = configuration.helloSeconds
