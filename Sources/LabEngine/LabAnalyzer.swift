@@ -33,7 +33,7 @@ public struct LabAnalysis: Sendable {
 public enum LabAnalyzer {
     static let documentKeys: Set<String> = ["description", "labels", "switches", "cables", "stacks", "checks"]
     /// Fields of a member that belong to the lab, not to its noun's body.
-    static let labFields: [String: Set<String>] = ["switches": ["labels", "vlans"], "cables": ["labels"], "stacks": ["labels", "startup"]]
+    static let labFields: [String: Set<String>] = ["switches": ["labels", "vlans", "stp_ports"], "cables": ["labels"], "stacks": ["labels", "startup"]]
 
     public static func analyze(_ document: JSON, vocabulary: some MemberVocabulary) -> LabAnalysis {
         var problems: [LabProblem] = []
@@ -53,7 +53,7 @@ public enum LabAnalyzer {
         checkLabels(top["labels"], at: "/labels", error)
 
         // Each member through its noun's validator; the lab's own fields are taken out first.
-        var switches: [(facts: SwitchFacts, index: Int, vlans: [Int: (untagged: [Int], tagged: [Int])])] = []
+        var switches: [(facts: SwitchFacts, index: Int, vlans: [Int: (untagged: [Int], tagged: [Int])], treePorts: [(port: Int, pointer: String)])] = []
         var cables: [(facts: CableFacts, index: Int)] = []
         var stacks: [(facts: StackFacts, index: Int)] = []
         for kind in ["switches", "cables", "stacks"] {
@@ -81,11 +81,15 @@ public enum LabAnalyzer {
                 if kind == "switches", let declared = body["vlans"] {
                     vlans = readVLANs(declared, at: at + "/vlans", error)
                 }
+                var treePorts: [(port: Int, pointer: String)] = []
+                if kind == "switches", let declared = body["stp_ports"] {
+                    treePorts = readSpanningTreePorts(declared, at: at + "/stp_ports", error)
+                }
                 if kind == "stacks", let startup = body["startup"] { checkStartup(startup, at: at + "/startup", error) }
                 for field in labFields[kind] ?? [] { body[field] = nil }
                 do throws(MemberRefusal) {
                     switch kind {
-                    case "switches": switches.append((try vocabulary.switchFacts(.object(body)), index, vlans))
+                    case "switches": switches.append((try vocabulary.switchFacts(.object(body)), index, vlans, treePorts))
                     case "cables": cables.append((try vocabulary.cableFacts(.object(body)), index))
                     default: stacks.append((try vocabulary.stackFacts(.object(body)), index))
                     }
@@ -122,6 +126,9 @@ public enum LabAnalyzer {
                 for port in members.untagged + members.tagged where port > entry.facts.ports {
                     error("/switches/\(entry.index)/vlans", "port_out_of_range", "VLAN \(vid) names port \(port); switch \(name) has ports 1 to \(entry.facts.ports)")
                 }
+            }
+            for (port, pointer) in entry.treePorts where port > entry.facts.ports {
+                error(pointer, "port_out_of_range", "switch \(name) has ports 1 to \(entry.facts.ports)")
             }
         }
         // L2 domains: switches joined by cables share their VLANs' broadcast domains.
@@ -235,6 +242,44 @@ public enum LabAnalyzer {
             vlans[vid] = (lists[0], lists[1])
         }
         return vlans
+    }
+
+    /// `stp_ports`: [{port, path_cost, priority, edge}], the settings a port PATCH's `stp` takes, by port.
+    static func readSpanningTreePorts(_ value: JSON, at pointer: String, _ error: (String, String, String) -> Void) -> [(port: Int, pointer: String)] {
+        let shape = "stp_ports is a list of {port, path_cost, priority, edge}"
+        guard let items = value.arrayValue else {
+            error(pointer, "invalid_field", shape)
+            return []
+        }
+        var ports: [(port: Int, pointer: String)] = []
+        for (index, item) in items.enumerated() {
+            let at = "\(pointer)/\(index)"
+            guard let object = item.objectValue else {
+                error(at, "invalid_field", shape)
+                continue
+            }
+            for key in object.keys where !["port", "path_cost", "priority", "edge"].contains(key) {
+                error("\(at)/\(JSONPointer.token(key))", "unknown_field", "a port's spanning tree settings are port, path_cost, priority and edge")
+            }
+            if let cost = object["path_cost"], !(cost.integerValue.map { (1...200_000_000).contains($0) } ?? false) {
+                error(at + "/path_cost", "invalid_field", "a path cost is 1 to 200000000")
+            }
+            if let priority = object["priority"], !(priority.integerValue.map { (0...240).contains($0) && $0 % 16 == 0 } ?? false) {
+                error(at + "/priority", "invalid_field", "a port priority is a multiple of 16 from 0 to 240")
+            }
+            if let edge = object["edge"], edge != .null, edge.boolValue == nil {
+                error(at + "/edge", "invalid_field", "edge is true, false or null (auto)")
+            }
+            guard let port = object["port"]?.integerValue, port >= 1 else {
+                error(at + "/port", "invalid_field", "a port number from 1 (port 0 takes no part in the spanning tree)")
+                continue
+            }
+            if ports.contains(where: { $0.port == port }) {
+                error(at + "/port", "duplicate_port", "port \(port) is given twice")
+            }
+            ports.append((port, at + "/port"))
+        }
+        return ports
     }
 
     static func checkStartup(_ value: JSON, at pointer: String, _ error: (String, String, String) -> Void) {

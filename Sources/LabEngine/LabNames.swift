@@ -16,10 +16,10 @@ public enum LabNames {
     }
 
     /// The member's body as its noun is given it: its own name and every switch it names made global,
-    /// and the lab's own fields (labels, vlans, startup) left out.
+    /// and the lab's own fields (labels, vlans, stp_ports, startup) left out.
     public static func nounBody(_ member: LabMember, lab: String) -> JSONObject {
         var body = member.body
-        for field in ["labels", "vlans", "startup"] { body[field] = nil }
+        for field in LabAnalyzer.labFields[member.kind.listName] ?? [] { body[field] = nil }
         body["name"] = JSON(global(lab: lab, local: member.name))
         func globalSwitch(_ value: JSON?) -> JSON? {
             guard var end = value?.objectValue, let name = end["switch"]?.stringValue else { return value }

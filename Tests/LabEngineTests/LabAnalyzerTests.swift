@@ -89,6 +89,22 @@ import Testing
         #expect(analysis.problems.firstIndex { $0.severity == .warning }! > analysis.problems.lastIndex { $0.severity == .error }!)
     }
 
+    @Test func portSpanningTreeSettingsAreCheckedPortByPort() {
+        let document: JSON = ["switches": [[
+            "name": "s", "ports": 4, "stp": ["enabled": true],
+            "stp_ports": [["port": 2, "path_cost": 200000, "priority": 16, "edge": false], ["port": 3, "edge": nil],
+                          ["port": 9], ["port": 2], ["port": 0], ["port": 4, "path_cost": 0, "priority": 20, "edge": "yes", "colour": 1]],
+        ]]]
+        let found = Set(LabAnalyzer.analyze(document, vocabulary: vocabulary).errors.map { "\($0.code) \($0.pointer)" })
+        #expect(found == ["port_out_of_range /switches/0/stp_ports/2/port", "duplicate_port /switches/0/stp_ports/3/port",
+                          "invalid_field /switches/0/stp_ports/4/port", "invalid_field /switches/0/stp_ports/5/path_cost",
+                          "invalid_field /switches/0/stp_ports/5/priority", "invalid_field /switches/0/stp_ports/5/edge",
+                          "unknown_field /switches/0/stp_ports/5/colour"], "\(found.sorted())")
+        // Not a list at all.
+        let flat: JSON = ["switches": [["name": "s", "stp_ports": ["port": 1]]]]
+        #expect(LabAnalyzer.analyze(flat, vocabulary: vocabulary).errors.map(\.code) == ["invalid_field"])
+    }
+
     @Test func cablesJoinVLANDomainsForDuplicateAddresses() {
         // One address on two switches joined by a cable is a duplicate; on two unjoined switches it is not.
         func document(cabled: Bool) -> JSON {

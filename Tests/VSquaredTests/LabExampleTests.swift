@@ -1,6 +1,7 @@
 // Every document in ops/examples/labs/ applied to a real vsquared and checked to do what it says:
 // hosts ping each other across the trunk's VLANs, across the WAN (with its delay), and across the
-// LAN behind the NAT uplink once DHCP has given them addresses. ("Two LANs and a router" is
+// LAN behind the NAT uplink once DHCP has given them addresses, and around a loop the spanning tree
+// breaks where the document's port costs say. ("Two LANs and a router" is
 // LabAPITests' own.)
 import Glibc
 import JSON
@@ -70,6 +71,33 @@ import VSquareTesting
             // The uplink is the LAN's router and nameserver (its own address, answered inside slirp).
             let routes = try daemon.json("/v1/stacks/nat-pc1")["live_routes"]?.arrayValue ?? []
             #expect(routes.contains { $0["dst"] == "default" && $0["gateway"] == "10.0.2.2" }, "\(routes)")
+        }
+    }
+
+    @Test func theSpanningTreeTriangleBlocksTheDearCableAndFallsBackOnItWhenTheOtherIsCut() throws {
+        try withExample("spanning-tree-triangle.yaml", lab: "stp") { daemon in
+            func role(_ switchName: String, _ port: Int) -> String {
+                let ports = (try? daemon.json("/v1/switches/stp-\(switchName)/stp"))?["ports"]?.arrayValue ?? []
+                let entry = ports.first { $0["port"]?.intValue == port }
+                return "\(entry?["role"]?.stringValue ?? "?")/\(entry?["state"]?.stringValue ?? "?")"
+            }
+            // stp_ports reached the switch: sw3's port 7 costs 200000, every other port the default.
+            let port7 = try daemon.json("/v1/switches/stp-sw3/ports/7")["stp"]
+            #expect(port7?["path_cost"] == 200000, "\(String(describing: port7))")
+            #expect(try daemon.json("/v1/switches/stp-sw3/ports/8")["stp"]?["path_cost"] == 20000)
+            // sw3 reaches the root through sw2; the dear cable's end blocks.
+            #expect(eventually(timeoutSeconds: 15) { role("sw3", 8) == "root/forwarding" && role("sw3", 7) == "alternate/discarding" },
+                    "sw3 port 8 \(role("sw3", 8)), port 7 \(role("sw3", 7))")
+            #expect(try ping(daemon, from: "stp-h1", "10.50.0.3")["exit_code"] == 0)
+            // Cut c23: the dear cable carries the traffic.
+            #expect(try daemon.client.request("POST", "/v1/cables/stp-c23/cut").status == 200)
+            #expect(eventually(timeoutSeconds: 5) { role("sw3", 7) == "root/forwarding" }, "sw3 port 7 \(role("sw3", 7))")
+            #expect(try ping(daemon, from: "stp-h1", "10.50.0.3")["exit_code"] == 0)
+            // The document's checks pass, and a reset puts the cable back as the document has it.
+            let graded = try daemon.client.request("POST", "/v1/labs/stp/checks").json()
+            #expect(graded["passed"] == true, "\(graded)")
+            #expect(try daemon.client.request("POST", "/v1/labs/stp/reset").status == 200)
+            #expect(eventually(timeoutSeconds: 15) { role("sw3", 7) == "alternate/discarding" }, "sw3 port 7 \(role("sw3", 7)) after the reset")
         }
     }
 }

@@ -34,6 +34,8 @@ def test_an_example_matches_the_schema(topology_schema, path):
     {"switches": [{"ports": 4}]},
     {"switches": [{"name": "Bad Name"}]},
     {"switches": [{"name": "s", "vlans": [{"vid": 4095}]}]},
+    {"switches": [{"name": "s", "stp_ports": [{"port": 1, "priority": 20}]}]},
+    {"switches": [{"name": "s", "stp_ports": [{"path_cost": 100}]}]},
     {"stacks": [{"name": "h", "interfaces": [], "startup": [{"argv": []}]}]},
     {"labels": {"a": 1}},
     {"checks": [{"id": "c", "host": "h", "argv": ["true"], "reach": {"from": "h", "to": "g"}}]},

@@ -75,7 +75,9 @@ final class LabBuilder: Sendable {
             // a switch gets its VLANs again, a stack is made again (its startup may not have run).
             if exists(step.kind, global) {
                 switch step.kind {
-                case .switch: try setVLANs(member, global)
+                case .switch:
+                    try setVLANs(member, global)
+                    try setSpanningTreePorts(member, global)
                 case .cable: break
                 case .stack:
                     try delete(.stack, global)
@@ -130,6 +132,7 @@ final class LabBuilder: Sendable {
         case .switch:
             _ = try switches.create(try SwitchSpec(body: body))
             try setVLANs(member, global)
+            try setSpanningTreePorts(member, global)
         case .cable:
             _ = try cables.create(try CableSpec(body: body))
         case .stack:
@@ -177,11 +180,29 @@ final class LabBuilder: Sendable {
         }
     }
 
+    /// Gives each port the spanning tree settings the document's `stp_ports` names, and every other
+    /// port the defaults, so a port dropped from the list is as if never named.
+    private func setSpanningTreePorts(_ member: LabMember, _ global: String) throws {
+        var named: [Int: PortSpanningTreeSettings] = [:]
+        for entry in member.body["stp_ports"]?.arrayValue ?? [] {
+            guard let port = entry["port"]?.integerValue else { continue }
+            named[port] = PortSpanningTreeSettings(json: entry)
+        }
+        let spec = try switches.spec(global)
+        for port in 1..<spec.ports + 1 {
+            let wanted = named[port] ?? PortSpanningTreeSettings()
+            let current = spec.setting(of: port).spanningTree
+            guard current.pathCost != wanted.pathCost || current.priority != wanted.priority || current.adminEdge != wanted.adminEdge else { continue }
+            try switches.setPort(global, port, PortChange(), spanningTree: SpanningTreePortChange(wanted))
+        }
+    }
+
     /// A switch or cable in place, as the document says, with nothing learned and nothing counted:
     /// its live fields (and a switch's VLANs) as declared, a switch's MAC table flushed, counters zeroed.
     func reset(_ member: LabMember, lab: String) throws {
         let global = LabNames.global(lab: lab, local: member.name)
-        let everything = member.body.map { FieldChange(field: $0.key, old: nil, new: $0.value) } + [FieldChange(field: "vlans", old: nil, new: nil)]
+        let everything = member.body.map { FieldChange(field: $0.key, old: nil, new: $0.value) }
+            + ["vlans", "stp_ports"].map { FieldChange(field: $0, old: nil, new: nil) }
         try change(member, everything, lab: lab)
         switch member.kind {
         case .switch:
@@ -208,6 +229,7 @@ final class LabBuilder: Sendable {
                 spec.spanningTree = wanted.spanningTree
             }
             if changes.contains(where: { $0.field == "vlans" }) { try setVLANs(member, global) }
+            if changes.contains(where: { $0.field == "stp_ports" }) { try setSpanningTreePorts(member, global) }
         case .cable:
             let wanted = try CableSpec(body: body)
             _ = try cables.update(global) { spec in

@@ -85,6 +85,13 @@ public struct SpanningTreePortChange: Equatable, Sendable {
     public var priority: UInt8?
     public var edge: Bool??
 
+    /// Every field set: the port's settings become exactly these.
+    public init(_ settings: PortSpanningTreeSettings) {
+        pathCost = settings.pathCost
+        priority = settings.priority
+        edge = .some(settings.adminEdge)
+    }
+
     public init(_ body: JSONReader) throws(JSONFieldError) {
         var reader = body
         pathCost = try reader.optionalInt("path_cost", in: 1...200_000_000).map(UInt32.init)
