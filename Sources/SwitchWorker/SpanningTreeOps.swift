@@ -127,6 +127,10 @@ extension SwitchWorker {
             "is_root": tree.map { JSON($0.isRoot) } ?? .null,
             "topology_changes": tree.map { JSON($0.topologyChanges) } ?? .null,
             "last_topology_change_s": tree?.lastTopologyChange.map { JSON(Double(Clock.monotonicNanoseconds() &- $0) / 1e9) } ?? .null,
+            // The ports that break loops (alternate and backup ones, discarding while the tree stands): what a drawing dashes.
+            "blocked_ports": tree.map { tree in
+                JSON(engine.ports.indices.dropFirst().filter { engine.ports[$0].active && [.alternate, .backup].contains(tree.ports[$0].role) }.map { JSON($0) })
+            } ?? .null,
         ]
     }
 

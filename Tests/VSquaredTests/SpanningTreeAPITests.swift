@@ -74,6 +74,14 @@ struct SpanningTreeAPITests {
         }
         let view = try daemon.client.get("/v1/switches/s2").json()
         #expect(view["stp"]?["root_path_cost"] == 20000 && view["stp"]?["root_port"] != .null, "\(view)")
+        // The switch views name the one blocked port, as the drawing dashes it.
+        let blocked = SpanningTreeAPITests.switches.flatMap { name in
+            ((try? daemon.client.get("/v1/switches/\(name)").json())?["stp"]?["blocked_ports"]?.arrayValue ?? []).map { "\(name):\($0)" }
+        }
+        let alternate = SpanningTreeAPITests.switches.flatMap { name in
+            (SpanningTreeAPITests.tree(daemon, name)["ports"]?.arrayValue ?? []).filter { $0["role"] == "alternate" }.map { "\(name):\($0["port"]!)" }
+        }
+        #expect(blocked.count == 1 && blocked == alternate, "blocked \(blocked), alternate \(alternate)")
         #expect(eventually(timeoutSeconds: 10) { (try? SpanningTreeAPITests.ping(daemon, h1, "10.206.0.2")) == true })
 
         // Broadcasts: three pings to the broadcast address cross each cable a bounded number of times.

@@ -573,3 +573,113 @@ def test_class_view_grades_resets_and_audits_and_a_student_sees_only_its_lab(bro
     finally:
         daemon.request("DELETE", "/v1/classes/dash")
         daemon.cleanup()
+
+
+class Broadcaster:
+    """A real VDE client (Debian's vde_plug) sending `rate` broadcast frames a second until stopped."""
+
+    def __init__(self, directory, mac, rate=100):
+        import threading
+        self.process = subprocess.Popen(["vde_plug", f"vde://{directory}"], stdin=subprocess.PIPE,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        frame = bytes(6 * [0xFF]) + bytes.fromhex(mac.replace(":", "")) + b"\x88\xb5" + b"vsquare traffic plot".ljust(200, b".")
+        self.packet = struct.pack(">H", len(frame)) + frame
+        self.interval = 1 / rate
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        while not self.stopped.wait(self.interval):
+            try:
+                self.process.stdin.write(self.packet)
+                self.process.stdin.flush()
+            except (BrokenPipeError, ValueError):
+                return
+
+    def stop(self):
+        self.stopped.set()
+        self.thread.join(timeout=5)
+        self.process.kill()
+        self.process.wait()
+
+
+def test_spanning_tree_on_the_drawing_and_traffic_plots(browser):
+    """Three switches in a loop with the spanning tree on, broadcasts flowing: the overview dashes the
+    one blocked cable, the switch view names the root bridge and each port's role, and the switch,
+    port and cable views plot frames/s and bit/s each way with drops stacked by cause (the blocked
+    port's own, `blocked`)."""
+    daemon = Daemon()
+    sender = None
+    try:
+        daemon.start()
+        tree = {"enabled": True, "hello_s": 1, "max_age_s": 6, "forward_delay_s": 4}
+        for name, priority in (("t1", 4096), ("t2", 8192), ("t3", 32768)):
+            assert daemon.request("POST", "/v1/switches", {"name": name, "ports": 8, "stp": {**tree, "priority": priority}})[0] == 201
+        for name, a, b in (("t12", "t1", "t2"), ("t13", "t1", "t3"), ("t23", "t2", "t3")):
+            assert daemon.request("POST", "/v1/cables", {"name": name, "a": {"switch": a}, "b": {"switch": b}})[0] == 201
+        # t1 is the root and t2 the next: t3's port towards t2 blocks, so the cable t23 is the blocked one.
+        deadline = time.time() + 20
+        blocked = []
+        while time.time() < deadline:
+            blocked = [(name, port) for name in ("t1", "t2", "t3")
+                       for port in (daemon.request("GET", f"/v1/switches/{name}")[1]["stp"]["blocked_ports"] or [])]
+            if len(blocked) == 1:
+                break
+            time.sleep(0.2)
+        assert len(blocked) == 1, blocked
+        switch, port = blocked[0]
+        plugs = {endpoint["description"]: entry["port"] for entry in daemon.request("GET", f"/v1/switches/{switch}/ports")[1]["ports"]
+                 for endpoint in entry["endpoints"]}
+        blocked_cable = next(name for name in ("t12", "t13", "t23") if plugs.get(f"vsquare-cable: {name}") == port)
+        directory = daemon.request("GET", "/v1/switches/t1")[1]["plug_url"].removeprefix("vde://")
+        sender = Broadcaster(directory, "02:00:00:00:0e:01")
+
+        browser.navigate(daemon.base + "/#/")
+        browser.wait_for("document.querySelectorAll('svg.topology a.cable').length === 3")
+        label = browser.wait_for("[...document.querySelectorAll('svg.topology a.cable.blocked')].map(a => a.getAttribute('aria-label')).join('|')",
+                                 message="no cable drawn as blocked")
+        assert label.startswith(f"cable {blocked_cable}") and "|" not in label, label
+        assert browser.evaluate("getComputedStyle(document.querySelector('svg.topology a.cable.blocked line')).strokeDasharray") != "none"
+        browser.screenshot(SHOTS / "overview-stp-1280x800.png")
+
+        # The switch with the blocked port: the root bridge in its summary, each port's role and state, the plots.
+        root = daemon.request("GET", "/v1/switches/t1")[1]["stp"]["bridge_id"]
+        browser.navigate(f"{daemon.base}/#/switches/{switch}")
+        summary = browser.wait_for(f"(t => t.includes('root bridge') && t)(document.querySelector('p.summary').textContent)")
+        assert root in summary and "root port" in summary, summary
+        row = browser.wait_for(f"document.querySelector('table.ports tr[data-key=\"{port}\"]')?.textContent")
+        assert "alternate · discarding" in row, row
+        browser.screenshot(SHOTS / "switch-stp-1280x800.png")
+        # Frames/s: a line each way with the broadcasts' rate on its scale; drops: the blocked port's, stacked.
+        browser.wait_for("document.querySelectorAll('svg.traffic g[data-chart=\"Frames/s\"] polyline.line').length === 2", timeout=20,
+                         message="no frames/s lines")
+        browser.wait_for("!!document.querySelector('svg.traffic g[data-chart=\"Drops/s by cause\"] polygon[data-series=blocked]')", timeout=20,
+                         message="no blocked drops stacked")
+        # Five readings drawn (ten seconds of them), for a picture worth looking at.
+        browser.wait_for("document.querySelector('svg.traffic g[data-chart=\"Frames/s\"] polyline.line').points.length >= 5", timeout=20)
+        scale = float(browser.evaluate("document.querySelector('svg.traffic g[data-chart=\"Frames/s\"]').dataset.max"))
+        assert scale >= 50, scale
+        browser.evaluate("window.scrollTo(0, document.querySelector('svg.traffic').getBoundingClientRect().top + window.scrollY - 200)")
+        browser.screenshot(SHOTS / "switch-traffic-1280x800.png")
+        # One port: the blocked one drops what it receives, and sends nothing but BPDUs.
+        browser.evaluate(f"(s => {{ s.value = '{port}'; s.dispatchEvent(new Event('change')); }})(document.querySelector('select[name=traffic-of]'))")
+        assert browser.evaluate("document.querySelector('svg.traffic').getAttribute('aria-label')").startswith(f"Traffic of port {port} of {switch}")
+        assert browser.evaluate("!!document.querySelector('svg.traffic polygon[data-series=blocked]')")
+        assert no_horizontal_overflow(browser)
+
+        # A forwarding cable from t1: what it delivers each way.
+        forwarding = next(name for name in ("t12", "t13") if name != blocked_cable)
+        browser.navigate(f"{daemon.base}/#/cables/{forwarding}")
+        browser.wait_for("document.querySelectorAll('svg.traffic g[data-chart=\"Bit/s\"] polyline.line').length === 2", timeout=20,
+                         message="no bit/s lines on the cable")
+        browser.wait_for("Number(document.querySelector('svg.traffic g[data-chart=\"Frames/s\"]').dataset.max) >= 50", timeout=10)
+        legend = browser.evaluate("[...document.querySelectorAll('svg.traffic g[data-chart=\"Frames/s\"] .legend text')].map(t => t.textContent).join(',')")
+        assert legend == "a → b,b → a", legend
+        browser.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+        browser.screenshot(SHOTS / "cable-traffic-1280x800.png")
+        assert browser.console == [], f"the page reported errors: {browser.console}"
+    finally:
+        if sender:
+            sender.stop()
+        daemon.cleanup()

@@ -1,19 +1,56 @@
 // The topology as SVG: switches on an ellipse (sorted by name, so positions are stable), cables
-// as lines between them (dashed when cut, with their delay and loss), stacks as circles beside
+// as lines between them (dashed when cut or blocked by the spanning tree, with their delay and loss), stacks as circles beside
 // the switches they plug into, and a switch's ports in use as dots. Every node is a link to its
 // view, reachable with the keyboard. Redrawn only when what it shows changes. The viewBox grows to
 // take in every label (a stack's name below the lowest switch, or above the highest, is never cut).
+import { get, name } from "./api.js";
 import { s } from "./dom.js";
 
 const width = 800;
 const height = 440;
 
-export function topologySignature(switches, cables, stacks) {
-  return JSON.stringify([
+export function topologySignature(switches, cables, stacks, blocked = new Set()) {
+  return JSON.stringify([[...blocked].sort(),
     switches.map((sw) => [sw.name, sw.state, sw.ports, sw.ports_in_use]),
     cables.map((cable) => [cable.name, cable.a, cable.b, cable.state, cable.cut, summary(cable)]),
     stacks.map((stack) => [stack.name, stack.kind, (stack.interfaces || []).map((i) => [i.switch, i.state])]),
   ]);
+}
+
+/// The cables one of whose ends is a port the spanning tree blocks (alternate or backup). An end
+/// given a port says which; one given any port is found by the cable's plug among the switch's ports.
+export async function blockedCables(switches, cables) {
+  const blocked = new Set();
+  for (const sw of switches) {
+    const ports = new Set((sw.stp && sw.stp.blocked_ports) || []);
+    if (ports.size === 0) continue;
+    let plugged = null;
+    for (const cable of cables) {
+      for (const end of [cable.a, cable.b]) {
+        if (!end || end.switch !== sw.name) continue;
+        if (end.port === null || end.port === undefined) {
+          plugged = plugged || await cablePorts(sw.name);
+          if (ports.has(plugged.get(cable.name))) blocked.add(cable.name);
+        } else if (ports.has(end.port)) {
+          blocked.add(cable.name);
+        }
+      }
+    }
+  }
+  return blocked;
+}
+
+/// cable name → the port of `switchName` its plug holds (a cable's plug says "vsquare-cable: NAME").
+async function cablePorts(switchName) {
+  const found = new Map();
+  const list = await get(`/v1/switches/${name(switchName)}/ports`).catch(() => ({ ports: [] }));
+  for (const port of list.ports) {
+    for (const endpoint of port.endpoints || []) {
+      const match = /^vsquare-cable: (.+)$/.exec(endpoint.description || "");
+      if (match) found.set(match[1], port.port);
+    }
+  }
+  return found;
 }
 
 function summary(cable) {
@@ -44,7 +81,8 @@ function labelBox(x, y, text, size, anchor = "middle") {
 }
 
 /// `labelOf` turns a member's name into its label (a lab's drawing shows names local to the lab).
-export function drawTopology(svg, switches, cables, stacks, labelOf = (name) => name) {
+/// `blocked` names the cables the spanning tree blocks (drawn dashed).
+export function drawTopology(svg, switches, cables, stacks, labelOf = (local) => local, blocked = new Set()) {
   const bounds = { left: 0, right: width, top: 0, bottom: height };
   const cover = (box) => {
     bounds.left = Math.min(bounds.left, box.left);
@@ -62,8 +100,8 @@ export function drawTopology(svg, switches, cables, stacks, labelOf = (name) => 
     // A remote far end: a short line out of the drawing's centre.
     const remote = !b;
     if (remote) b = { x: a.x + (a.x >= width / 2 ? 90 : -90), y: a.y - 60 };
-    const state = cable.cut ? "cut" : cable.state === "up" ? "up" : "down";
-    const label = [labelOf(cable.name), summary(cable)].filter(Boolean).join(" · ");
+    const state = cable.cut ? "cut" : cable.state !== "up" ? "down" : blocked.has(cable.name) ? "blocked" : "up";
+    const label = [labelOf(cable.name), summary(cable), state === "blocked" ? "blocked" : ""].filter(Boolean).join(" · ");
     cover(labelBox((a.x + b.x) / 2, (a.y + b.y) / 2 - 6, label, 11));
     layers[0].append(s("a", { href: `#/cables/${encodeURIComponent(cable.name)}`, class: `cable ${state}`, "aria-label": `cable ${label}, ${state}` },
       s("line", { x1: a.x, y1: a.y, x2: b.x, y2: b.y }),

@@ -23,7 +23,7 @@ extension SwitchManager {
     /// The spanning tree as asked for, with the bridge and the root the worker sees (null while off or not running).
     static func spanningTreeView(_ tree: SwitchSpanningTree, live: JSON?) -> JSON {
         var object = tree.json.objectValue ?? [:]
-        for key in ["bridge_id", "root_id", "root_port", "root_path_cost", "is_root", "topology_changes", "last_topology_change_s"] {
+        for key in ["bridge_id", "root_id", "root_port", "root_path_cost", "is_root", "topology_changes", "last_topology_change_s", "blocked_ports"] {
             object[key] = live?[key] ?? .null
         }
         return .object(object)

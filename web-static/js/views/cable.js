@@ -1,10 +1,12 @@
 // One cable: its ends and state, cut and restore, the impairments of each direction as a form
-// that PATCHes only the fields changed, live counters with drops by cause, and a capture of what it delivers.
+// that PATCHes only the fields changed, live counters with drops by cause, its traffic over the last
+// minutes (each direction, drops stacked by cause), and a capture of what it delivers.
 import { del, get, name, patch, post } from "../api.js";
-import { RateMeter, format, h, replace, syncRows, table } from "../dom.js";
+import { RateMeter, format, h, replace, s, syncRows, table } from "../dom.js";
 import { act } from "../feedback.js";
 import { captureForm } from "../capture.js";
 import { endText } from "./overview.js";
+import { TrafficHistory, drawTraffic } from "../traffic-plot.js";
 
 const rates = new RateMeter();
 const fields = [
@@ -59,6 +61,8 @@ export function mount(container, cableName) {
     url: (direction, query) => { query.set("direction", direction); return `${base}/capture?${query}`; },
     filename: (direction) => `${cableName}-${direction}.pcap` });
   const counters = table(`Counters of ${cableName}`, ["Counter", "a → b", "b → a"], { class: "counters" });
+  const history = new TrafficHistory();
+  const plot = s("svg", { class: "traffic", role: "img", "aria-label": `Traffic of cable ${cableName} over the last minutes` });
 
   function fillForm() {
     if (!current) return;
@@ -83,7 +87,8 @@ export function mount(container, cableName) {
     h("div", { class: "columns" },
       h("section", { class: "panel", "aria-labelledby": "impairments-title" }, h("h2", { id: "impairments-title" }, "Impairments"), form),
       h("section", { class: "panel", "aria-labelledby": "counters-title" }, h("h2", { id: "counters-title" }, "Counters"), counters.element,
-        capture.element)));
+        capture.element)),
+    h("section", { class: "panel", "aria-labelledby": "traffic-title" }, h("h2", { id: "traffic-title" }, "Traffic delivered"), plot));
   cutButton.addEventListener("click", () => act(() => post(`${base}/${cutButton.dataset.action}`)));
 
   return {
@@ -97,6 +102,14 @@ export function mount(container, cableName) {
       cutButton.textContent = cable.cut ? "Restore" : "Cut";
       fillForm();
       if (!metrics) return;
+      // Delivered frames each way; drops by cause and direction.
+      const drops = {};
+      for (const [direction, label] of directions) {
+        for (const [cause, count] of Object.entries(metrics[direction].drops || {})) drops[`${cause} ${label}`] = count;
+      }
+      history.add({ frames: Object.fromEntries(directions.map(([direction]) => [direction, metrics[direction].frames_out])),
+        bytes: Object.fromEntries(directions.map(([direction]) => [direction, metrics[direction].bytes_out])), drops });
+      drawTraffic(plot, history, directions);
       const rows = [
         ["frames_in", "Frames in"], ["frames_out", "Frames out"], ["bytes_in", "Bytes in"], ["bytes_out", "Bytes out"],
         ["rate", "Rate out"], ["duplicated", "Duplicated"], ["corrupted", "Corrupted"], ["reordered", "Reordered"],

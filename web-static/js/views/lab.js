@@ -6,7 +6,7 @@ import { del, get, name, post, send } from "../api.js";
 import { h, replace, s, syncRows, table } from "../dom.js";
 import { act } from "../feedback.js";
 import { documentEditor } from "../document-editor.js";
-import { drawTopology, topologySignature } from "../topology.js";
+import { blockedCables, drawTopology, topologySignature } from "../topology.js";
 
 export function mount(container, labName) {
   const base = `/v1/labs/${name(labName)}`;
@@ -89,10 +89,11 @@ export function mount(container, labName) {
         replace(outcome, h("ul", { class: "failures" }, lab.failures.map((f) => h("li", {}, h("strong", {}, `${f.kind} ${f.member}`), `: ${f.message}`))));
       }
       if (!editor.text.dataset.dirty) editor.text.value = JSON.stringify(lab.topology, null, 2);
-      const signature = topologySignature(switches.switches, cables.cables, stacks.stacks);
+      const blocked = await blockedCables(switches.switches, cables.cables);
+      const signature = topologySignature(switches.switches, cables.cables, stacks.stacks, blocked);
       if (signature !== drawn) {
         const prefix = `${labName}-`;
-        drawTopology(svg, switches.switches, cables.cables, stacks.stacks, (n) => (n.startsWith(prefix) ? n.slice(prefix.length) : n));
+        drawTopology(svg, switches.switches, cables.cables, stacks.stacks, (n) => (n.startsWith(prefix) ? n.slice(prefix.length) : n), blocked);
         drawn = signature;
       }
       for (const [kind, group] of Object.entries(groups)) {

@@ -3,7 +3,7 @@
 import { del, get, name, post } from "../api.js";
 import { RateMeter, format, h, s, syncRows, table } from "../dom.js";
 import { act } from "../feedback.js";
-import { drawTopology, topologySignature } from "../topology.js";
+import { blockedCables, drawTopology, topologySignature } from "../topology.js";
 
 const rates = new RateMeter();
 
@@ -39,9 +39,10 @@ export function mount(container) {
       const [switchList, cableList, stackList] = await Promise.all([get("/v1/switches"), get("/v1/cables"), get("/v1/stacks")]);
       const metrics = await Promise.all(switchList.switches.map((sw) =>
         sw.state === "running" ? get(`/v1/switches/${name(sw.name)}/metrics`).catch(() => null) : null));
-      const signature = topologySignature(switchList.switches, cableList.cables, stackList.stacks);
+      const blocked = await blockedCables(switchList.switches, cableList.cables);
+      const signature = topologySignature(switchList.switches, cableList.cables, stackList.stacks, blocked);
       if (signature !== drawn) {
-        drawTopology(svg, switchList.switches, cableList.cables, stackList.stacks);
+        drawTopology(svg, switchList.switches, cableList.cables, stackList.stacks, undefined, blocked);
         drawn = signature;
       }
       syncRows(switches.tbody, switchList.switches, (sw) => sw.name, (sw) => {
