@@ -72,6 +72,8 @@ public enum Forwarding: Equatable, Sendable {
     case unicast(port: Int, edit: EgressEdit)
     /// To every port in `SwitchEngine.floodTargets(vlan:)` but the ingress port, each with its own edit.
     case flood
+    /// To these ports (a snooped group's members and the ports towards its queriers) but the ingress port.
+    case multicast([FloodTarget])
     /// Dropped and counted under `cause`.
     case drop(DropCause)
     /// Not forwarded and not an error: the destination is on the port it came from.

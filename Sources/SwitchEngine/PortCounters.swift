@@ -16,6 +16,8 @@ public enum DropCause: String, CaseIterable, Sendable {
     case tableFull = "table_full"
     /// The spanning tree has the port discarding or learning (ingress), or the learned port is not forwarding.
     case blocked
+    /// With snooping on: an IGMP or MLD message with a bad checksum, or multicast IP shorter than its headers (ingress).
+    case malformedMulticast = "malformed_multicast"
 }
 
 public struct PortCounters: Equatable, Sendable {
@@ -56,6 +58,7 @@ extension DropCause {
         case .disabled: return 4
         case .tableFull: return 5
         case .blocked: return 6
+        case .malformedMulticast: return 7
         }
     }
 }

@@ -93,7 +93,10 @@ extension SwitchEngine {
         ports[port].active = active
         if active { portSpanningTree[port].bridgeLink = bridgeLink }
         ports[port].carrier = true
-        if !active { macTable.flush(port: port) }
+        if !active {
+            macTable.flush(port: port)
+            multicastPortWentAway(port)
+        }
         rebuildFloodTable()
         spanningTreeLinkChanged(port, now: spanningTreeTime)
     }

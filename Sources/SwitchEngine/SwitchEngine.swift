@@ -45,6 +45,10 @@ public struct SwitchEngine: Sendable {
     public private(set) var moves: [MACMove] = []
     /// Per VLAN, the active enabled member ports; rebuilt on every change that affects it.
     private var floodTable: [VLANID: [FloodTarget]] = [:]
+    /// IGMP/MLD snooping, while it runs (see SwitchEngine+MulticastSnooping.swift).
+    public internal(set) var multicastSnooping: MulticastSnooping?
+    /// Per group, the ports its frames go to (snooping's answer, kept until something changes).
+    var multicastTargets: [MulticastGroupKey: [FloodTarget]] = [:]
     /// The rapid spanning tree, while it runs (see SwitchEngine+SpanningTree.swift).
     public internal(set) var spanningTree: SpanningTree?
     /// Each port's spanning tree settings, kept while the tree is off.
@@ -137,6 +141,9 @@ public struct SwitchEngine: Sendable {
         if !ports[port].forwarding { return dropBlocked(port, learn, length) }
 
         let destination = MACAddress(bytes, at: 0)
+        if multicastSnooping != nil && destination.isGroup && destination != .broadcast {
+            return snoop(bytes, length: length, from: port, frameClass: frameClass, now: now, learn: learn)
+        }
         guard !destination.isGroup, let target = macTable.lookup(destination, vlan: frameClass.vlan, now: now) else {
             return Decision(forwarding: .flood, frameClass: frameClass, length: length)
         }
@@ -217,6 +224,7 @@ public struct SwitchEngine: Sendable {
         }
         floodTable = table
         hubTargets = hub
+        multicastTargets = [:]
     }
 
     mutating func setConfiguration(_ configuration: SwitchEngineConfiguration) {

@@ -8,7 +8,7 @@ import WorkerControl
 typealias SwitchOp = ControlOp<SwitchWorker>
 
 enum ControlOps {
-    static let all: [SwitchOp] = SwitchOps.ops + PortOps.ops + VLANOps.ops + MACOps.ops + SpanningTreeOps.ops
+    static let all: [SwitchOp] = SwitchOps.ops + PortOps.ops + VLANOps.ops + MACOps.ops + SpanningTreeOps.ops + MulticastOps.ops
         + CaptureOps.ops(pointParameters: "port, direction? (rx|tx|both)")
 }
 

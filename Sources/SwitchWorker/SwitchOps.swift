@@ -111,6 +111,7 @@ extension SwitchWorker {
             "queue_frames": JSON(options.queueFrames),
             "applied_generation": JSON(appliedGeneration),
             "stp": spanningTreeSettingsJSON(),
+            "multicast": multicastSettingsJSON(),
         ]
     }
 
@@ -151,6 +152,11 @@ extension SwitchWorker {
         case .flood:
             result["action"] = "flood"
             result["outputs"] = JSON(engine.floodTargets(for: decision.frameClass).filter { $0.port != port }.map { target in
+                ["port": JSON(target.port), "edit": edit(decision.frameClass.egress(tagged: target.tagged))]
+            })
+        case .multicast(let targets):
+            result["action"] = "multicast"
+            result["outputs"] = JSON(targets.filter { $0.port != port }.map { target in
                 ["port": JSON(target.port), "edit": edit(decision.frameClass.egress(tagged: target.tagged))]
             })
         case .drop(let cause):

@@ -70,6 +70,8 @@ public final class SwitchWorker {
     /// Kept while the spanning tree is off, so turning it on again keeps the settings.
     var spanningTreeConfiguration = SpanningTreeConfiguration()
     var nextSpanningTreeTick: UInt64 = 0
+    var multicastConfiguration = MulticastSnoopingConfiguration()
+    var nextMulticastTick: UInt64 = 0
 
     let instanceID: String
     let startedAt = Clock.monotonicNanoseconds()
@@ -188,6 +190,10 @@ public final class SwitchWorker {
                     for target in engine.floodTargets(for: decision.frameClass) where target.port != port {
                         enqueue(slot, decision.length, decision.frameClass.egress(tagged: target.tagged), to: target.port)
                     }
+                case .multicast(let targets):
+                    for target in targets where target.port != port {
+                        enqueue(slot, decision.length, decision.frameClass.egress(tagged: target.tagged), to: target.port)
+                    }
                 case .bridge:
                     engine.receiveBPDU(UnsafeRawBufferPointer(slot), length: decision.length, from: port, now: now)
                     sendSpanningTreeFrames()
@@ -196,6 +202,7 @@ public final class SwitchWorker {
                 }
             }
             flushPending()
+            if engine.multicastSnooping != nil { sendMulticastQueries() }
             if count < receiveBatch.count { break }
         }
         if !engine.moves.isEmpty { reportMoves() }
@@ -333,6 +340,7 @@ public final class SwitchWorker {
         var deadline = min(nextMACExpiry ?? now + 1_000_000_000, now + 1_000_000_000)
         if !captures.isEmpty, let due = captures.nextDeadline { deadline = min(deadline, due) }
         if engine.spanningTree != nil { deadline = min(deadline, nextSpanningTreeTick) }
+        if engine.multicastSnooping != nil { deadline = min(deadline, nextMulticastTick) }
         if handshakes.count > 0 {
             for handshake in handshakes.all { deadline = min(deadline, handshake.deadline) }
         }
@@ -342,6 +350,7 @@ public final class SwitchWorker {
     private func runTimers(now: UInt64) {
         if !captures.isEmpty { captures.runTimers(now: now) }
         if engine.spanningTree != nil && now >= nextSpanningTreeTick { tickSpanningTree(now: now) }
+        if engine.multicastSnooping != nil && now >= nextMulticastTick { tickMulticast(now: now) }
         if handshakes.count > 0 {
             for handshake in handshakes.all where handshake.deadline <= now {
                 stats.handshakesRefused += 1

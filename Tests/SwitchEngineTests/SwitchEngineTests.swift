@@ -39,6 +39,7 @@ extension SwitchEngine {
         switch decision.forwarding {
         case .unicast(let target, _): return [target]
         case .flood: return floodTargets(for: decision.frameClass).map(\.port).filter { $0 != port }
+        case .multicast(let targets): return targets.map(\.port).filter { $0 != port }
         case .drop, .filtered, .bridge: return []
         }
     }

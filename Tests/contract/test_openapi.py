@@ -124,6 +124,13 @@ def walk_every_operation(spec, daemon):
     assert tree["enabled"] and tree["priority"] == 4096 and tree["is_root"] is True and tree["bridge_id"].startswith("1000."), tree
     state = walk("GET", "/v1/switches/{name}/stp", {"name": "s1"})
     assert state["root_id"] == tree["bridge_id"] and state["root_port"] is None, state
+    # Multicast snooping: on, querier, VLAN 1 only; its state as the worker runs it.
+    snooping = walk("PATCH", "/v1/switches/{name}", {"name": "s1"},
+                    body={"multicast": {"snooping": True, "querier": True, "query_interval_s": 30, "vlans": [1]}})["multicast"]
+    assert snooping == {"snooping": True, "querier": True, "query_interval_s": 30, "vlans": [1]}, snooping
+    groups = walk("GET", "/v1/switches/{name}/multicast", {"name": "s1"})
+    assert groups["snooping"] is True and groups["queriers"] == [{"vlan": 1, "igmp": "this switch", "mld": "this switch"}], groups
+    walk("PATCH", "/v1/switches/{name}", {"name": "s1"}, body={"multicast": {"query_interval_s": 0}}, expect=400)
     walk("GET", "/v1/switches/{name}/ports", {"name": "s1"})
     walk("GET", "/v1/switches/{name}/ports/{n}", {"name": "s1", "n": 1})
     port = walk("PATCH", "/v1/switches/{name}/ports/{n}", {"name": "s1", "n": 2}, body={"enabled": False})

@@ -172,12 +172,7 @@ final class ExperimentRunner: @unchecked Sendable {
     /// Each switch's and cable's counters, by local name (without the control reply's own `id` and `ok`).
     func counters(_ lab: String) -> JSONObject {
         var switchCounters = JSONObject(), cableCounters = JSONObject()
-        func counters(_ reply: JSON?) -> JSON {
-            guard var object = reply?.objectValue else { return .null }
-            object["id"] = nil
-            object["ok"] = nil
-            return .object(object)
-        }
+        func counters(_ reply: JSON?) -> JSON { reply.map { .object(WorkerReply.body($0)) } ?? .null }
         for facts in analysis.topology.switches {
             switchCounters[facts.name] = counters(try? switches.ask(LabNames.global(lab: lab, local: facts.name), "counters"))
         }

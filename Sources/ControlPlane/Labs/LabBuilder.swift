@@ -227,6 +227,7 @@ final class LabBuilder: Sendable {
                 spec.hub = wanted.hub
                 spec.macAgingSeconds = wanted.macAgingSeconds
                 spec.spanningTree = wanted.spanningTree
+                spec.multicast = wanted.multicast
             }
             if changes.contains(where: { $0.field == "vlans" }) { try setVLANs(member, global) }
             if changes.contains(where: { $0.field == "stp_ports" }) { try setSpanningTreePorts(member, global) }

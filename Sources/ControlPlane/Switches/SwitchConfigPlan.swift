@@ -22,6 +22,7 @@ public struct ObservedSwitchConfig: Equatable, Sendable {
     public var appliedGeneration: Int
     public var vlans: Set<VLANID>
     public var spanningTree: SwitchSpanningTree
+    public var multicast = SwitchMulticast()
     /// Every port the worker reported (plugged in or configured), with its settings.
     public var ports: [Int: PortSetting]
 
@@ -41,6 +42,7 @@ public struct ObservedSwitchConfig: Equatable, Sendable {
         macAgingSeconds = config["mac_aging_s"]?.intValue ?? 300
         appliedGeneration = config["applied_generation"]?.intValue ?? 0
         spanningTree = config["stp"].map(SwitchSpanningTree.init(json:)) ?? SwitchSpanningTree()
+        multicast = config["multicast"].map(SwitchMulticast.init(json:)) ?? SwitchMulticast()
         self.vlans = Set((vlans["vlans"]?.arrayValue ?? []).compactMap { $0["vlan"]?.intValue.map { VLANID($0) } })
         var observed: [Int: PortSetting] = [:]
         for port in ports["ports"]?.arrayValue ?? [] {
@@ -73,6 +75,9 @@ public enum SwitchConfigPlan {
         }
         if spec.spanningTree != observed.spanningTree {
             ops.append(WorkerOp("stp.set", spec.spanningTree.json.objectValue ?? [:]))
+        }
+        if spec.multicast != observed.multicast {
+            ops.append(WorkerOp("multicast.set", spec.multicast.json.objectValue ?? [:]))
         }
         for vlan in observed.vlans.subtracting(spec.vlans).sorted() {
             ops.append(WorkerOp("vlan.delete", ["vlan": JSON(Int(vlan))]))

@@ -41,6 +41,7 @@ extension SwitchManager {
             "hub": JSON(spec.hub),
             "mac_aging_s": JSON(spec.macAgingSeconds),
             "stp": SwitchManager.spanningTreeView(spec.spanningTree, live: status?["stp"]),
+            "multicast": spec.multicast.json,
             "socket_mode": JSON(SwitchSpec.octal(spec.socketMode)),
             "socket_group": JSON(spec.socketGroup), "socket_owner": JSON(spec.socketOwner),
             "plug_url": JSON("vde://" + handle.directory),

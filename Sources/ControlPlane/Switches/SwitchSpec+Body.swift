@@ -16,6 +16,7 @@ extension SwitchSpec {
         spec.hub = try reader.bool("hub", default: false)
         spec.macAgingSeconds = try reader.int("mac_aging_s", in: 1...1_000_000, default: 300)
         if let stp = try reader.optionalObject("stp") { spec.spanningTree = try SwitchSpanningTree().merged(with: stp) }
+        if let snooping = try reader.optionalObject("multicast") { spec.multicast = try SwitchMulticast().merged(with: snooping) }
         let mode = try reader.string("socket_mode", default: "0600")
         // Clients connect to the sockets as the owner at least, so the owner needs read and write.
         guard mode.utf8.count <= 4, let parsed = UInt32(mode, radix: 8), parsed <= 0o777, parsed & 0o600 == 0o600 else {

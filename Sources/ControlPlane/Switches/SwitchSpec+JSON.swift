@@ -15,6 +15,7 @@ extension SwitchSpec {
                 return .object(object)
             }),
             "stp": spanningTree.json,
+            "multicast": multicast.json,
             "generation": JSON(generation), "created_at": JSON(createdAt),
         ]
     }
@@ -36,6 +37,7 @@ extension SwitchSpec {
             portSettings[port] = PortSetting(json: item)
         }
         if let stp = json["stp"] { spanningTree = SwitchSpanningTree(json: stp) }
+        if let snooping = json["multicast"] { multicast = SwitchMulticast(json: snooping) }
         generation = json["generation"]?.intValue ?? 1
         createdAt = json["created_at"]?.stringValue ?? ""
     }
@@ -104,6 +106,38 @@ public struct SpanningTreePortChange: Equatable, Sendable {
         case .set(let value): edge = .some(value)
         }
         try reader.finish()
+    }
+}
+
+extension SwitchMulticast {
+    /// `{snooping, querier, query_interval_s, vlans}`: the store's shape, the API's and `multicast.set`'s.
+    public var json: JSON {
+        ["snooping": JSON(snooping), "querier": JSON(configuration.querier), "query_interval_s": JSON(configuration.queryIntervalSeconds),
+         "vlans": configuration.vlans.map { JSON($0.sorted().map { JSON(Int($0)) }) } ?? .null]
+    }
+
+    public init(json: JSON) {
+        self.init()
+        snooping = json["snooping"]?.boolValue ?? false
+        configuration.querier = json["querier"]?.boolValue ?? false
+        configuration.queryIntervalSeconds = json["query_interval_s"]?.doubleValue ?? configuration.queryIntervalSeconds
+        configuration.vlans = json["vlans"]?.arrayValue.map { Set($0.compactMap { $0.intValue.map { VLANID($0) } }) }
+    }
+
+    /// Reads `multicast` of a create or patch body over `self` (400 for a field out of range).
+    public func merged(with body: JSONReader) throws(JSONFieldError) -> SwitchMulticast {
+        var reader = body
+        var next = self
+        next.snooping = try reader.bool("snooping", default: snooping)
+        next.configuration.querier = try reader.bool("querier", default: configuration.querier)
+        if let interval = try reader.optionalDouble("query_interval_s", in: 1...3600) { next.configuration.queryIntervalSeconds = interval }
+        switch try reader.patch("vlans", { (r: inout JSONReader, key: String) throws(JSONFieldError) in try r.ints(key, in: 1...4094, what: "a VLAN ID") }) {
+        case .absent: break
+        case .clear: next.configuration.vlans = nil
+        case .set(let vids): next.configuration.vlans = Set(vids.map(VLANID.init))
+        }
+        try reader.finish()
+        return next
     }
 }
 

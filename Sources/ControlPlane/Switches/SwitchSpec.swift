@@ -35,6 +35,7 @@ public struct SwitchSpec: Equatable, Sendable {
     public var vlans: Set<VLANID> = [1]
     /// The rapid spanning tree: off unless asked for.
     public var spanningTree = SwitchSpanningTree()
+    public var multicast = SwitchMulticast()
     /// Ports whose settings differ from the standard ones.
     public var portSettings: [Int: PortSetting] = [:]
     /// Bumped on every change; the worker reports the one it applied.
@@ -91,6 +92,17 @@ public struct SwitchSpanningTree: Equatable, Sendable {
 
     public init(enabled: Bool = false, configuration: SpanningTreeConfiguration = SpanningTreeConfiguration()) {
         self.enabled = enabled
+        self.configuration = configuration
+    }
+}
+
+/// IGMP/MLD snooping as asked for: on or off, and its settings (kept while off).
+public struct SwitchMulticast: Equatable, Sendable {
+    public var snooping = false
+    public var configuration = MulticastSnoopingConfiguration()
+
+    public init(snooping: Bool = false, configuration: MulticastSnoopingConfiguration = MulticastSnoopingConfiguration()) {
+        self.snooping = snooping
         self.configuration = configuration
     }
 }

@@ -45,10 +45,7 @@ public enum CableRoutes {
             .json(.object(try cables.update(try request.resourceName("name", kind: "cable")) { $0.cut = false }))
         }
         router.add("GET", "/v1/cables/{name}/metrics") { request in
-            var reply = try cables.ask(try request.resourceName("name", kind: "cable"), "counters").objectValue ?? [:]
-            reply["id"] = nil
-            reply["ok"] = nil
-            return .json(.object(reply))
+            .json(.object(WorkerReply.body(try cables.ask(try request.resourceName("name", kind: "cable"), "counters"))))
         }
     }
 }

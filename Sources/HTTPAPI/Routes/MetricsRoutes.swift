@@ -25,10 +25,7 @@ public enum MetricsRoutes {
     public static func register(on router: inout RouterBuilder, switches: SwitchManager, cables: CableManager, stacks: StackManager,
                                 http: HTTPMetrics) {
         router.add("GET", "/v1/switches/{name}/metrics") { request in
-            var reply = try switches.ask(try request.resourceName("name", kind: "switch"), "counters").objectValue ?? [:]
-            reply["id"] = nil
-            reply["ok"] = nil
-            return .json(.object(reply))
+            .json(.object(WorkerReply.body(try switches.ask(try request.resourceName("name", kind: "switch"), "counters"))))
         }
         router.add("GET", "/metrics") { _ in
             HTTPResponse(status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")],

@@ -25,6 +25,7 @@ public enum SwitchRoutes {
             let aging = try reader.optionalInt("mac_aging_s", in: 1...1_000_000)
             let stp = try reader.optionalObject("stp")
             let tree = try stp.map { try switches.spec(name).spanningTree.merged(with: $0) }
+            let multicast = try reader.optionalObject("multicast").map { body throws in try switches.spec(name).multicast.merged(with: body) }
             for fixed in ["name", "ports", "socket_mode", "socket_group"] where reader.contains(fixed) {
                 throw ControlPlaneError.unprocessable(code: "unprocessable",
                     message: "`\(fixed)` cannot be changed on a running switch; delete it and create it again")
@@ -35,6 +36,7 @@ public enum SwitchRoutes {
                 if let hub { spec.hub = hub }
                 if let aging { spec.macAgingSeconds = aging }
                 if let tree { spec.spanningTree = tree }
+                if let multicast { spec.multicast = multicast }
             }))
         }
         router.add("DELETE", "/v1/switches/{name}") { request in
@@ -44,11 +46,10 @@ public enum SwitchRoutes {
             return .noContent
         }
         router.add("GET", "/v1/switches/{name}/stp") { request in
-            let name = try request.resourceName("name", kind: "switch")
-            var reply = try switches.ask(name, "stp").objectValue ?? [:]
-            reply["id"] = nil
-            reply["ok"] = nil
-            return .json(.object(reply))
+            .json(.object(WorkerReply.body(try switches.ask(try request.resourceName("name", kind: "switch"), "stp"))))
+        }
+        router.add("GET", "/v1/switches/{name}/multicast") { request in
+            .json(.object(WorkerReply.body(try switches.ask(try request.resourceName("name", kind: "switch"), "multicast"))))
         }
         router.add("POST", "/v1/switches/{name}/restart") { request in
             .json(.object(try switches.restart(try request.resourceName("name", kind: "switch"))))
