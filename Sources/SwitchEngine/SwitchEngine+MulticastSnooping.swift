@@ -72,19 +72,23 @@ extension SwitchEngine {
         case .query:
             return flood
         case .report, .leave:
-            return Decision(forwarding: .multicast(targets(MulticastGroupKey(vlan: frameClass.vlan, group: MulticastGroup(high: 0, low: 0)), now: now)),
-                            frameClass: frameClass, length: length)
+            return towardsQueriers(frameClass, length, now)
         case .data(let group):
             if group.isLinkLocalControl { return flood }
             let key = MulticastGroupKey(vlan: frameClass.vlan, group: group)
             if multicastSnooping!.members[key] == nil {
                 // Nobody joined: with nobody asking either, flooding is all that is safe.
                 guard multicastSnooping!.hasQuerier(frameClass.vlan, now: now) else { return flood }
-                return Decision(forwarding: .multicast(targets(MulticastGroupKey(vlan: frameClass.vlan, group: MulticastGroup(high: 0, low: 0)), now: now)),
-                                frameClass: frameClass, length: length)
+                return towardsQueriers(frameClass, length, now)
             }
             return Decision(forwarding: .multicast(targets(key, now: now)), frameClass: frameClass, length: length)
         }
+    }
+
+    /// To the ports towards the VLAN's queriers only (group 0 stands for that in the targets cache).
+    private mutating func towardsQueriers(_ frameClass: FrameClass, _ length: Int, _ now: UInt64) -> Decision {
+        let key = MulticastGroupKey(vlan: frameClass.vlan, group: MulticastGroup(high: 0, low: 0))
+        return Decision(forwarding: .multicast(targets(key, now: now)), frameClass: frameClass, length: length)
     }
 
     /// The flood targets of the key's VLAN that are members of its group or lead to a querier

@@ -43,18 +43,9 @@ extension SwitchWorker {
         sendMulticastQueries()
     }
 
-    /// Sends the queries snooping asked for, each on its own (the batch holds pointers until it is sent).
+    /// Sends the queries snooping asked for.
     func sendMulticastQueries() {
-        let frames = engine.takeMulticastTransmissions()
-        guard !frames.isEmpty else { return }
-        flushPending()
-        for (port, frame) in frames {
-            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(frame.count, 64), alignment: 8)
-            defer { buffer.deallocate() }
-            frame.withUnsafeBytes { buffer.copyMemory(from: $0) }
-            enqueue(buffer, frame.count, .none, to: port)
-            flushPending()
-        }
+        sendOwnFrames(engine.takeMulticastTransmissions())
     }
 
     /// What `multicast.set` takes, as it is now (for `config.get`).

@@ -81,19 +81,10 @@ extension SwitchWorker {
         sendSpanningTreeFrames()
     }
 
-    /// Sends the BPDUs the tree asked for (each on its own: the batch holds pointers until it is sent) and reports what changed.
+    /// Sends the BPDUs the tree asked for and reports what changed.
     func sendSpanningTreeFrames() {
         let output = engine.takeSpanningTreeOutput()
-        if !output.frames.isEmpty {
-            flushPending()
-            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 8)
-            defer { buffer.deallocate() }
-            for (port, frame) in output.frames {
-                frame.withUnsafeBytes { buffer.copyMemory(from: $0) }
-                enqueue(buffer, frame.count, .none, to: port)
-                flushPending()
-            }
-        }
+        sendOwnFrames(output.frames)
         guard let tree = engine.spanningTree else { return }
         for event in output.events {
             switch event {

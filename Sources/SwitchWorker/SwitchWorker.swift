@@ -241,6 +241,20 @@ public final class SwitchWorker {
         }
     }
 
+    /// Sends frames the switch makes itself (BPDUs, queries), each as it is on the wire, one at a time:
+    /// a batch holds pointers until it is sent, so each goes before the buffer is reused.
+    func sendOwnFrames(_ frames: [(port: Int, frame: [UInt8])]) {
+        guard !frames.isEmpty else { return }
+        flushPending()
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: frames.map(\.frame.count).max()!, alignment: 8)
+        defer { buffer.deallocate() }
+        for (port, frame) in frames {
+            frame.withUnsafeBytes { buffer.copyMemory(from: $0) }
+            enqueue(buffer, frame.count, .none, to: port)
+            flushPending()
+        }
+    }
+
     /// Offers a frame as it leaves `port` (with its tag inserted, removed or rewritten) to the captures there.
     private func captureSent(_ frame: UnsafeRawPointer, _ length: Int, _ edit: EgressEdit, port: Int) {
         guard !portEndpoints[port].isEmpty else { return }

@@ -190,10 +190,9 @@ final class LabBuilder: Sendable {
         }
         let spec = try switches.spec(global)
         for port in 1..<spec.ports + 1 {
-            let wanted = named[port] ?? PortSpanningTreeSettings()
-            let current = spec.setting(of: port).spanningTree
-            guard current.pathCost != wanted.pathCost || current.priority != wanted.priority || current.adminEdge != wanted.adminEdge else { continue }
-            try switches.setPort(global, port, PortChange(), spanningTree: SpanningTreePortChange(wanted))
+            let wanted = SpanningTreePortChange(named[port] ?? PortSpanningTreeSettings())
+            guard wanted != SpanningTreePortChange(spec.setting(of: port).spanningTree) else { continue }
+            try switches.setPort(global, port, PortChange(), spanningTree: wanted)
         }
     }
 
