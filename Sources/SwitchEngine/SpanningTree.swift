@@ -71,7 +71,8 @@ public struct SpanningTreePort: Equatable, Sendable {
     var agree = false
     var nextTransition: UInt64?
     var tcUntil: UInt64 = 0
-    var peerTopologyChange = false
+    /// Until then a TC heard on this port is the one already counted (it is still flushed and passed on).
+    var topologyChangeHeardUntil: UInt64 = 0
     var acknowledgeTCN = false
     var sendTCN = false
     var newInfo = false
@@ -167,7 +168,7 @@ public struct SpanningTree: Sendable {
         state.nextTransition = nil
         state.tcUntil = 0
         state.sendTCN = false
-        state.peerTopologyChange = false
+        state.topologyChangeHeardUntil = 0
         state.rapid = true
         state.heardLegacy = false
         state.heardRapid = false
@@ -237,9 +238,11 @@ public struct SpanningTree: Sendable {
             if bpdu.kind == .configuration && bpdu.topologyChangeAck && port == rootPort { ports[port].sendTCN = false }
             recompute(now: now)
             if designatedInfo && bpdu.kind == .rapid && bpdu.proposal { proposalHeard(on: port, now: now) }
-            if bpdu.topologyChange != ports[port].peerTopologyChange {
-                ports[port].peerTopologyChange = bpdu.topologyChange
-                if bpdu.topologyChange { topologyChangeHeard(on: port, now: now) }
+            // Every BPDU that carries TC counts, not only a flip of the flag: the neighbour's last BPDU
+            // before it went quiet (a root port says nothing once its TC ends) may have carried TC too.
+            // Alternate and backup ports are not in the tree and pass nothing on (17.29: INACTIVE).
+            if bpdu.topologyChange && (ports[port].role == .root || ports[port].role == .designated) {
+                topologyChangeHeard(on: port, now: now)
             }
         }
         transmit(now: now)
@@ -431,8 +434,11 @@ public struct SpanningTree: Sendable {
     }
 
     private mutating func topologyChangeHeard(on port: Int, now: UInt64) {
-        noteTopologyChange(now: now)
-        events.append(.topologyChange(port: port, received: true))
+        if now >= ports[port].topologyChangeHeardUntil {
+            noteTopologyChange(now: now)
+            events.append(.topologyChange(port: port, received: true))
+        }
+        ports[port].topologyChangeHeardUntil = now + topologyChangeNanoseconds
         spreadTopologyChange(except: port, now: now)
         for other in ports.indices where other != port && ports[other].up && !ports[other].operEdge { flushes.insert(other) }
     }
@@ -447,6 +453,8 @@ public struct SpanningTree: Sendable {
         for port in ports.indices where port != source && ports[port].up && !ports[port].operEdge {
             guard ports[port].role == .root || ports[port].role == .designated else { continue }
             if ports[port].rapid || ports[port].role == .designated {
+                // A change already being sent is not lengthened by hearing it again (17.21.7 newTcWhile).
+                guard now >= ports[port].tcUntil else { continue }
                 ports[port].tcUntil = now + topologyChangeNanoseconds
             } else {
                 ports[port].sendTCN = true

@@ -41,6 +41,13 @@ struct Network {
         bridges[b.0].setActive(b.1, false)
     }
 
+    mutating func restoreLink(_ index: Int) {
+        cut.remove(index)
+        let (a, b) = links[index]
+        bridges[a.0].setActive(a.1, true)
+        bridges[b.0].setActive(b.1, true)
+    }
+
     func peer(of bridge: Int, port: Int) -> (Int, Int)? {
         for (index, link) in links.enumerated() where !cut.contains(index) {
             if link.0 == (bridge, port) { return link.1 }
@@ -191,6 +198,31 @@ struct Network {
         #expect(network.bridges[2].macTable.lookup(MACAddress(macB)!, vlan: 1, now: network.now) == nil)
         #expect(network.events[2].contains(.portRole(port: 1, role: .root, state: .forwarding)))
         #expect(network.tree(2).topologyChanges >= 1 && network.tree(1).topologyChanges >= 1)
+    }
+
+    /// Every cut of a ring reaches every bridge as a topology change, however long the ring was quiet
+    /// before: a TC heard is acted on in every BPDU that carries it, not only when the flag flips
+    /// (a neighbour's last BPDU before it went quiet may have carried TC).
+    @Test func everyCutOfARingFlushesEveryBridgeAgain() throws {
+        var network = try Network(count: 6)
+        for index in 0..<6 { try network.link((index, 2), ((index + 1) % 6, 1)) }
+        network.run(seconds: 10)
+        for cycle in 0..<6 {
+            // A host behind bridge 1, learned by bridge 5 on its port towards the root (bridge 0).
+            network.bridges[5].setActive(3, true)
+            var data = frame(dst: broadcast, src: macB)
+            _ = network.bridges[5].receive(&data, from: 2, now: network.now)
+            #expect(network.bridges[5].macTable.lookup(MACAddress(macB)!, vlan: 1, now: network.now) == 2)
+            let before = (0..<6).map { network.tree($0).topologyChanges }
+            network.cutLink(0)   // 0–1
+            network.run(seconds: 1)
+            let after = (0..<6).map { network.tree($0).topologyChanges }
+            #expect((0..<6).allSatisfy { after[$0] > before[$0] }, "cycle \(cycle): topology changes \(before) → \(after)")
+            #expect(network.bridges[5].macTable.lookup(MACAddress(macB)!, vlan: 1, now: network.now) == nil, "cycle \(cycle)")
+            network.run(seconds: 6)
+            network.restoreLink(0)
+            network.run(seconds: 6)
+        }
     }
 
     @Test func losingTheRootElectsTheNextBridgeAfterTheInformationAgesOut() throws {
