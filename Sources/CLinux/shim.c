@@ -4,6 +4,7 @@
 #endif
 #include "CLinux.h"
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -39,6 +40,13 @@ int CLinux_recvmmsg(int fd, struct CLinux_mmsghdr *msgs, unsigned int count, int
 int CLinux_prctl_set_pdeathsig(int signal) { return prctl(PR_SET_PDEATHSIG, signal, 0, 0, 0); }
 
 int CLinux_prctl_set_name(const char *name) { return prctl(PR_SET_NAME, name, 0, 0, 0); }
+
+int CLinux_set_nice(int nice) { return setpriority(PRIO_PROCESS, 0, nice); }
+
+int CLinux_get_nice(void) {
+    errno = 0;
+    return getpriority(PRIO_PROCESS, 0);
+}
 
 int CLinux_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
 

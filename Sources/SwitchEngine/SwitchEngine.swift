@@ -44,7 +44,7 @@ public struct SwitchEngine: Sendable {
     /// Moves since the caller last took them (`takeMoves()`).
     public private(set) var moves: [MACMove] = []
     /// Per VLAN, the active enabled member ports; rebuilt on every change that affects it.
-    private var floodTable: [VLANID: [FloodTarget]] = [:]
+    @usableFromInline private(set) var floodTable: [VLANID: [FloodTarget]] = [:]
     /// IGMP/MLD snooping, while it runs (see SwitchEngine+MulticastSnooping.swift).
     public internal(set) var multicastSnooping: MulticastSnooping?
     /// Per group, the ports its frames go to (snooping's answer, kept until something changes).
@@ -55,7 +55,7 @@ public struct SwitchEngine: Sendable {
     public internal(set) var portSpanningTree: [PortSpanningTreeSettings]
     /// The time of the last tick or BPDU, for link changes that come without one.
     var spanningTreeTime: UInt64 = 0
-    private var hubTargets: [FloodTarget] = []
+    @usableFromInline private(set) var hubTargets: [FloodTarget] = []
 
     /// A switch with ports 1...portCount (plus port 0), all on untagged VLAN 1.
     public init(portCount: Int, configuration: SwitchEngineConfiguration = SwitchEngineConfiguration()) {
@@ -174,7 +174,8 @@ public struct SwitchEngine: Sendable {
     }
 
     /// The ports a flooded frame of `frameClass` goes to (the caller skips the ingress port).
-    @inline(__always)
+    /// Inlinable: called opaquely from the worker, it would copy the whole engine for each frame.
+    @inlinable
     public func floodTargets(for frameClass: FrameClass) -> [FloodTarget] {
         configuration.hub ? hubTargets : floodTable[frameClass.vlan] ?? []
     }

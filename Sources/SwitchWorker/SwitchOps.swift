@@ -96,6 +96,7 @@ extension SwitchWorker {
             "active_ports": JSON(engine.ports.filter(\.active).count),
             "endpoints": JSON(endpoints.count),
             "hub": JSON(engine.configuration.hub),
+            "nice": JSON(ProcessPriority.current),
             "applied_generation": JSON(appliedGeneration),
             "stp": .object(spanningTreeSummaryJSON()),
         ]

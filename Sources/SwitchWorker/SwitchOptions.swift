@@ -2,7 +2,7 @@
 // an argument list so tests need no process.
 //
 //   vsquare-switch --dir DIR [--control PATH] [--ports N] [--hub] [--mode OCTAL] [--group NAME] [--owner USER]
-//                  [--mac-aging S] [--name NAME] [--queue-frames N] [--max-frame-size N]
+//                  [--mac-aging S] [--name NAME] [--queue-frames N] [--max-frame-size N] [--nice N]
 
 import Posix
 import WorkerControl
@@ -25,6 +25,10 @@ public struct SwitchOptions: Equatable, Sendable {
     /// Frames each endpoint may hold while its client is slow.
     public var queueFrames = 4096
     public var maxFrameSize = 9216
+    /// The nice value the data path asks for, or nil to keep the one it was started with. A
+    /// negative one (ovs-vswitchd runs at -10) lets floods to many slow clients go a batch at a
+    /// time, but costs a single fast client (ops/bench/dataplane --vsquare-nice), so it is opt-in.
+    public var nice: Int?
 
     /// Longest control directory accepted (room for `/.PPPPP-SSSSS` in a 108-byte sun_path).
     public static let maxDirectoryLength = 90
@@ -51,6 +55,11 @@ public struct SwitchOptions: Equatable, Sendable {
       --name NAME          Name shown in status and logs. Default: the directory's name.
       --queue-frames N     Frames queued per client while it is slow. Default 4096.
       --max-frame-size N   Largest frame forwarded, 60 to 65535 bytes. Default 9216.
+      --nice N             Scheduling priority, -20 to 19. Default: as started. A negative one
+                           (ovs-vswitchd runs at -10) keeps clients woken by flooded frames from
+                           preempting the switch in mid-batch. Raising it needs root or
+                           CAP_SYS_NICE; without them the switch keeps the nice value it was
+                           started with and says so in its log; status shows the value it has.
       -h, --help           Show this text.
       --version            Print the version.
 
@@ -62,7 +71,7 @@ public struct SwitchOptions: Equatable, Sendable {
         let flags: CommandLineFlags
         do {
             flags = try CommandLineFlags(arguments, valued: ["--dir", "--control", "--ports", "--mode", "--group", "--owner", "--mac-aging", "--name",
-                                                             "--queue-frames", "--max-frame-size"], switches: ["--hub"])
+                                                             "--queue-frames", "--max-frame-size", "--nice"], switches: ["--hub"])
         } catch {
             throw Invalid(description: error.message)
         }
@@ -89,6 +98,7 @@ public struct SwitchOptions: Equatable, Sendable {
         options.macAgingSeconds = try number("--mac-aging", 1...1_000_000) ?? options.macAgingSeconds
         options.queueFrames = try number("--queue-frames", 1...1_000_000) ?? options.queueFrames
         options.maxFrameSize = try number("--max-frame-size", 60...65535) ?? options.maxFrameSize
+        options.nice = try number("--nice", -20...19)
         if let text = values["--mode"] {
             guard let mode = UInt32(text, radix: 8), mode <= 0o777 else { throw Invalid(description: "--mode must be octal, like 0660, not \(text)") }
             options.mode = mode

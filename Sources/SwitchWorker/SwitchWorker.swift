@@ -112,8 +112,16 @@ public final class SwitchWorker {
 
     /// Runs until SIGTERM/SIGINT or a `shutdown` op, then unplugs everyone and removes the sockets.
     public func run() {
+        if let nice = options.nice {
+            do {
+                try ProcessPriority.set(nice)
+            } catch {
+                log.info("scheduling priority left as it was", [("nice.asked", String(nice)), ("nice", String(ProcessPriority.current)),
+                                                                 ("error", String(describing: error))])
+            }
+        }
         log.info("switch started", [("switch.dir", options.directory), ("switch.ports", String(options.ports)),
-                                    ("control", options.control), ("hub", String(options.hub))])
+                                    ("control", options.control), ("hub", String(options.hub)), ("nice", String(ProcessPriority.current))])
         while running {
             let timeout = nextTimeout()
             let ready: Int

@@ -21,12 +21,13 @@ public struct Token: Equatable, Sendable {
     }
 }
 
-/// Objects addressed by (slot, generation).
+/// Objects addressed by (slot, generation). Inlinable, so the worker's per-frame lookups are
+/// specialised for its element type instead of resolving generic metadata at run time.
 public struct SlotTable<Element: AnyObject> {
     public init() {}
 
-    private var items: [Element?] = []
-    private var generations: [UInt32] = []
+    @usableFromInline var items: [Element?] = []
+    @usableFromInline var generations: [UInt32] = []
     private var free: [Int] = []
 
     /// Stores the element `make` builds for a fresh (slot, generation).
@@ -41,8 +42,9 @@ public struct SlotTable<Element: AnyObject> {
         return element
     }
 
+    @inlinable
     public func get(_ slot: Int, generation: UInt32) -> Element? {
-        guard items.indices.contains(slot), generations[slot] == generation else { return nil }
+        guard slot >= 0 && slot < items.count, generations[slot] == generation else { return nil }
         return items[slot]
     }
 
@@ -54,8 +56,8 @@ public struct SlotTable<Element: AnyObject> {
     }
 
     /// The element in `slot` whatever its generation (for callers that hold live slot numbers).
-    @inline(__always)
-    public func get(_ slot: Int) -> Element? { items.indices.contains(slot) ? items[slot] : nil }
+    @inlinable
+    public func get(_ slot: Int) -> Element? { slot >= 0 && slot < items.count ? items[slot] : nil }
 
     public var all: [Element] { items.compactMap { $0 } }
     public var count: Int { items.count - free.count }

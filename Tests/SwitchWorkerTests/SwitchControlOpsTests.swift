@@ -25,6 +25,25 @@ import VSquareTesting
         return String(bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0xF)]] })
     }
 
+    /// The data path keeps the nice value it was started with unless --nice asks for another (tests
+    /// run as root, so -10 is granted); status says what it has, and so does the kernel.
+    @Test func theSwitchRunsAtTheNiceValueItAsksFor() throws {
+        func kernelNice(_ pid: pid_t) -> Int {
+            // Field 19 of /proc/PID/stat, counted after the ")" that ends the command name.
+            let stat = String(decoding: FileSystem.readFile("/proc/\(pid)/stat") ?? [], as: UTF8.self)
+            let fields = stat[stat.index(after: stat.lastIndex(of: ")")!)...].split(separator: " ")
+            return Int(fields[16])!
+        }
+        let byDefault = try SwitchProcess()
+        #expect(try byDefault.control().call("status")["nice"] == JSON(ProcessPriority.current))
+        let raised = try SwitchProcess(arguments: ["--nice", "-10"])
+        #expect(try raised.control().call("status")["nice"] == -10)
+        #expect(kernelNice(raised.process.pid) == -10)
+        let asked = try SwitchProcess(arguments: ["--nice", "3"])
+        #expect(try asked.control().call("status")["nice"] == 3)
+        #expect(kernelNice(asked.process.pid) == 3)
+    }
+
     @Test func traceSaysWhatWouldHappenAndChangesNothing() throws {
         let sw = try SwitchProcess()
         let control = try sw.control()

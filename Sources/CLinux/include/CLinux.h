@@ -17,6 +17,9 @@ int CLinux_sendmmsg(int fd, struct CLinux_mmsghdr *msgs, unsigned int count, int
 int CLinux_recvmmsg(int fd, struct CLinux_mmsghdr *msgs, unsigned int count, int flags);
 int CLinux_prctl_set_pdeathsig(int signal);
 int CLinux_prctl_set_name(const char *name);
+/// This process's nice value: set (0 or -1 with errno) and read.
+int CLinux_set_nice(int nice);
+int CLinux_get_nice(void);
 int CLinux_pidfd_open(pid_t pid);
 int CLinux_pidfd_send_signal(int pidfd, int signal);
 int CLinux_posix_spawn_file_actions_addclosefrom(posix_spawn_file_actions_t *actions, int from);
