@@ -26,8 +26,8 @@ public struct Token: Equatable, Sendable {
 public struct SlotTable<Element: AnyObject> {
     public init() {}
 
-    @usableFromInline var items: [Element?] = []
-    @usableFromInline var generations: [UInt32] = []
+    @usableFromInline private(set) var items: [Element?] = []
+    @usableFromInline private(set) var generations: [UInt32] = []
     private var free: [Int] = []
 
     /// Stores the element `make` builds for a fresh (slot, generation).
