@@ -1,7 +1,7 @@
 // Batched datagram I/O with buffers allocated once and reused: ReceiveBatch drains up to `count`
 // datagrams per recvmmsg into a slab of fixed-size slots; SendBatch gathers up to `capacity`
 // messages of one to three iovecs each (so a frame can be sent with a tag inserted or removed
-// without copying) and hands them to sendmmsg.
+// without copying) and hands them to sendmmsg or a SendRing, keeping each message's outcome.
 import CLinux
 import Glibc
 
@@ -62,12 +62,15 @@ public final class SendBatch {
     private let vectors: UnsafeMutablePointer<iovec>
     /// Four bytes per message for the caller to fill (e.g. an 802.1Q tag) and point an iovec at.
     private let scratchBytes: UnsafeMutableRawPointer
+    /// Each message's outcome: bytes sent, or -errno (-EAGAIN until a send says otherwise).
+    private let results: UnsafeMutablePointer<Int32>
 
     public init(capacity: Int) {
         self.capacity = capacity
         headers = .allocate(capacity: capacity)
         vectors = .allocate(capacity: capacity * 3)
         scratchBytes = .allocate(byteCount: capacity * 4, alignment: 4)
+        results = .allocate(capacity: capacity)
         for index in 0..<capacity {
             headers[index] = CLinux_mmsghdr()
             headers[index].msg_hdr.msg_iov = vectors + index * 3
@@ -78,6 +81,7 @@ public final class SendBatch {
         headers.deallocate()
         vectors.deallocate()
         scratchBytes.deallocate()
+        results.deallocate()
     }
 
     public var isFull: Bool { count == capacity }
@@ -105,6 +109,7 @@ public final class SendBatch {
             parts += 1
         }
         headers[count].msg_hdr.msg_iovlen = parts
+        results[count] = -EAGAIN
         count += 1
     }
 
@@ -130,6 +135,32 @@ public final class SendBatch {
         return try nonBlockingSyscall("sendmmsg") {
             CLinux_sendmmsg(fd, headers + start, UInt32(count - start), Int32(MSG_DONTWAIT | MSG_NOSIGNAL))
         }.map(Int.init)
+    }
+
+    /// Sends every message on `fd` with one sendmmsg and records each outcome (see `result`).
+    public func sendRecordingResults(to fd: Int32) {
+        do {
+            if case .done(let sent) = try send(to: fd) {
+                for index in 0..<sent { results[index] = Int32(truncatingIfNeeded: length(index)) }
+            }
+        } catch let error as Errno {
+            for index in 0..<count { results[index] = -error.code }
+        } catch {
+            preconditionFailure("sendmmsg threw \(error)")
+        }
+    }
+
+    /// How message `index` fared: bytes sent, or -errno (-EAGAIN: not sent yet, try again later).
+    @inline(__always)
+    public func result(_ index: Int) -> Int32 { results[index] }
+
+    @inline(__always)
+    public func setResult(_ index: Int, _ result: Int32) { results[index] = result }
+
+    /// Message `index` as the kernel reads it.
+    @inline(__always)
+    public func message(_ index: Int) -> UnsafePointer<msghdr> {
+        UnsafeRawPointer(headers + index).assumingMemoryBound(to: msghdr.self)
     }
 
     public func reset() { count = 0 }

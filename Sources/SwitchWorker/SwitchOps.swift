@@ -97,6 +97,7 @@ extension SwitchWorker {
             "endpoints": JSON(endpoints.count),
             "hub": JSON(engine.configuration.hub),
             "nice": JSON(ProcessPriority.current),
+            "sends": JSON(sendPath.rawValue),
             "applied_generation": JSON(appliedGeneration),
             "stp": .object(spanningTreeSummaryJSON()),
         ]

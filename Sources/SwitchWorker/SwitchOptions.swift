@@ -3,6 +3,7 @@
 //
 //   vsquare-switch --dir DIR [--control PATH] [--ports N] [--hub] [--mode OCTAL] [--group NAME] [--owner USER]
 //                  [--mac-aging S] [--name NAME] [--queue-frames N] [--max-frame-size N] [--nice N]
+//                  [--sends io_uring|sendmmsg]
 
 import Posix
 import WorkerControl
@@ -29,6 +30,8 @@ public struct SwitchOptions: Equatable, Sendable {
     /// negative one (ovs-vswitchd runs at -10) lets floods to many slow clients go a batch at a
     /// time, but costs a single fast client (ops/bench/dataplane --vsquare-nice), so it is opt-in.
     public var nice: Int?
+    /// How the data path sends; io_uring falls back to sendmmsg where the kernel has none.
+    public var sends = SendPath.ioUring
 
     /// Longest control directory accepted (room for `/.PPPPP-SSSSS` in a 108-byte sun_path).
     public static let maxDirectoryLength = 90
@@ -60,6 +63,11 @@ public struct SwitchOptions: Equatable, Sendable {
                            preempting the switch in mid-batch. Raising it needs root or
                            CAP_SYS_NICE; without them the switch keeps the nice value it was
                            started with and says so in its log; status shows the value it has.
+      --sends HOW          io_uring (default) or sendmmsg. With io_uring the frames a batch
+                           sends to every client leave in one system call, so a client woken
+                           by its first frame cannot preempt the switch before the rest are
+                           queued. Where the kernel has no io_uring the switch uses sendmmsg
+                           and says so in its log; status shows the one in use.
       -h, --help           Show this text.
       --version            Print the version.
 
@@ -71,7 +79,7 @@ public struct SwitchOptions: Equatable, Sendable {
         let flags: CommandLineFlags
         do {
             flags = try CommandLineFlags(arguments, valued: ["--dir", "--control", "--ports", "--mode", "--group", "--owner", "--mac-aging", "--name",
-                                                             "--queue-frames", "--max-frame-size", "--nice"], switches: ["--hub"])
+                                                             "--queue-frames", "--max-frame-size", "--nice", "--sends"], switches: ["--hub"])
         } catch {
             throw Invalid(description: error.message)
         }
@@ -99,6 +107,10 @@ public struct SwitchOptions: Equatable, Sendable {
         options.queueFrames = try number("--queue-frames", 1...1_000_000) ?? options.queueFrames
         options.maxFrameSize = try number("--max-frame-size", 60...65535) ?? options.maxFrameSize
         options.nice = try number("--nice", -20...19)
+        if let text = values["--sends"] {
+            guard let sends = SendPath(rawValue: text) else { throw Invalid(description: "--sends must be io_uring or sendmmsg, not \(text)") }
+            options.sends = sends
+        }
         if let text = values["--mode"] {
             guard let mode = UInt32(text, radix: 8), mode <= 0o777 else { throw Invalid(description: "--mode must be octal, like 0660, not \(text)") }
             options.mode = mode
@@ -118,4 +130,10 @@ public struct SwitchOptions: Equatable, Sendable {
         }
         return result
     }
+}
+
+/// How a switch's data path hands frames to the kernel.
+public enum SendPath: String, Sendable {
+    case ioUring = "io_uring"
+    case sendmmsg
 }

@@ -4,7 +4,8 @@
 //
 // Data path, per readable port socket: recvmmsg up to `batchSize` frames into the slab, ask the
 // engine about each, gather every copy to send as iovecs pointing into the slab (a tag inserted or
-// removed costs no copy), then one sendmmsg per destination endpoint. Frames a client's socket
+// removed costs no copy), then every endpoint's share in one io_uring call (SendRing; one sendmmsg
+// per endpoint where the kernel has no io_uring). Frames a client's socket
 // buffer cannot take go to that endpoint's bounded OutputQueue and leave when it is writable
 // again; only a full queue drops (counted as `queue_full`). The loop never blocks on a client.
 import Glibc
@@ -60,6 +61,9 @@ public final class SwitchWorker {
         return bytes
     }()
     let drainBatch = SendBatch(capacity: SwitchWorker.batchSize)
+    /// Sends of one flush leave in one io_uring call; nil when sending with sendmmsg.
+    var sendRing: SendRing?
+    static let sendRingCapacity = 1024
     var endpoints = SlotTable<Endpoint>()
     var handshakes = SlotTable<Handshake>()
     /// Endpoint slots per port number.
@@ -103,12 +107,22 @@ public final class SwitchWorker {
             throw error
         }
         signals = try SignalFD([SIGTERM, SIGINT, SIGHUP])
+        if options.sends == .ioUring {
+            do {
+                sendRing = try SendRing(capacity: SwitchWorker.sendRingCapacity)
+            } catch {
+                log.info("no io_uring here; sending with sendmmsg", [("error", String(describing: error))])
+            }
+        }
         captures = CaptureTaps(epoll: epoll, tokenKind: TokenKind.capture.rawValue)
         try epoll.add(ctlListener.fd, events: .readable, token: Token(.ctlListener).raw)
         try epoll.add(signals.fd, events: .readable, token: Token(.signals).raw)
     }
 
     deinit { zeros.deallocate() }
+
+    /// How frames leave: the ring when asked for and this kernel has one, else sendmmsg.
+    var sendPath: SendPath { sendRing == nil ? .sendmmsg : .ioUring }
 
     /// Runs until SIGTERM/SIGINT or a `shutdown` op, then unplugs everyone and removes the sockets.
     public func run() {
@@ -121,7 +135,8 @@ public final class SwitchWorker {
             }
         }
         log.info("switch started", [("switch.dir", options.directory), ("switch.ports", String(options.ports)),
-                                    ("control", options.control), ("hub", String(options.hub)), ("nice", String(ProcessPriority.current))])
+                                    ("control", options.control), ("hub", String(options.hub)), ("nice", String(ProcessPriority.current)),
+                                    ("sends", sendPath.rawValue)])
         while running {
             let timeout = nextTimeout()
             let ready: Int
@@ -285,34 +300,69 @@ public final class SwitchWorker {
         }
     }
 
-    /// Sends what the last receive batch gathered, one sendmmsg per endpoint.
+    /// Sends what the last receive batch gathered (every endpoint's share through the SendRing in one
+    /// call, or one sendmmsg per endpoint without it), then settles each endpoint's outcomes.
     func flushPending() {
+        guard !dirtyEndpoints.isEmpty else { return }
+        if let ring = sendRing {
+            sendThroughRing(ring)
+        } else {
+            for endpoint in dirtyEndpoints where endpoint.backlog.isEmpty {
+                endpoint.pending.sendRecordingResults(to: endpoint.data.fd)
+            }
+        }
         for endpoint in dirtyEndpoints {
-            send(endpoint.pending, to: endpoint)
+            settle(endpoint)
             endpoint.pending.reset()
             endpoint.isDirty = false
         }
         dirtyEndpoints.removeAll(keepingCapacity: true)
     }
 
-    private func send(_ batch: SendBatch, to endpoint: Endpoint) {
-        let counts = isPrimary(endpoint)
-        var sent = 0
-        if endpoint.backlog.isEmpty {
-            do {
-                if case .done(let count) = try batch.send(to: endpoint.data.fd) { sent = count }
-            } catch {
-                // The client's data socket is gone (ECONNREFUSED): these frames have nowhere to go.
-                stats.dataSocketErrors += 1
-                return
+    /// An endpoint with frames already queued sends none directly: they wait behind the queue, in order.
+    private func sendThroughRing(_ ring: SendRing) {
+        for (position, endpoint) in dirtyEndpoints.enumerated() where endpoint.backlog.isEmpty {
+            let batch = endpoint.pending
+            for index in 0..<batch.count {
+                if ring.isFull { completeRing(ring) }
+                ring.queue(batch, index, fd: endpoint.data.fd, token: UInt64(position) << 32 | UInt64(index))
             }
-            if counts { recordSent(batch, sent, port: endpoint.port) }
         }
-        guard sent < batch.count else { return }
+        completeRing(ring)
+    }
+
+    private func completeRing(_ ring: SendRing) {
+        do {
+            try ring.submit { token, result in
+                dirtyEndpoints[Int(token >> 32)].pending.setResult(Int(token & 0xFFFF_FFFF), result)
+            }
+        } catch {
+            // What was not sent is still marked EAGAIN and leaves through each endpoint's queue.
+            log.error("io_uring failed; sending with sendmmsg from now on", [("error", String(describing: error))])
+            sendRing = nil
+        }
+    }
+
+    /// Counts what went, queues what the client's socket could not take yet (counting as `queue_full`
+    /// what the queue cannot hold either), and forgets frames for a client whose socket is gone
+    /// (ECONNREFUSED and friends; only ctl EOF unplugs). A frame refused in mid-batch while later
+    /// ones were taken (the client read in between, on another CPU) is sent after them.
+    private func settle(_ endpoint: Endpoint) {
+        let batch = endpoint.pending
+        let counts = isPrimary(endpoint)
         var dropped = 0
-        for index in sent..<batch.count where !endpoint.backlog.push(from: batch, index: index) {
-            dropped += 1
+        var failed = false
+        for index in 0..<batch.count {
+            let result = batch.result(index)
+            if result >= 0 {
+                if counts { engine.recordTransmit(port: endpoint.port, bytes: Int(result)) }
+            } else if result == -EAGAIN || result == -ENOBUFS {
+                if !endpoint.backlog.push(from: batch, index: index) { dropped += 1 }
+            } else {
+                failed = true
+            }
         }
+        if failed { stats.dataSocketErrors += 1 }
         if dropped > 0 && counts { engine.recordDrop(port: endpoint.port, cause: .queueFull, count: dropped) }
         setWriteInterest(endpoint, !endpoint.backlog.isEmpty)
     }

@@ -18,12 +18,13 @@ import Testing
         #expect(options.macAgingSeconds == 300)
         #expect(options.name == "sw1")
         #expect(options.nice == nil)
+        #expect(options.sends == .ioUring)
     }
 
     @Test func everyFlag() throws {
         let options = try run(["--dir", "/d", "--control=/c.sock", "--ports", "4096", "--hub", "--mode", "0660",
                                "--group", "kvm", "--mac-aging", "30", "--name", "lab", "--queue-frames", "10", "--max-frame-size", "1518",
-                               "--nice", "5"])
+                               "--nice", "5", "--sends", "sendmmsg"])
         #expect(options.control == "/c.sock")
         #expect(options.ports == 4096)
         #expect(options.hub)
@@ -34,6 +35,7 @@ import Testing
         #expect(options.queueFrames == 10)
         #expect(options.maxFrameSize == 1518)
         #expect(options.nice == 5)
+        #expect(options.sends == .sendmmsg)
     }
 
     @Test func directoryModeFollowsVdeSwitch() throws {
@@ -50,6 +52,7 @@ import Testing
         (["--dir", "/d", "--mode", "999"], "--mode must be octal, like 0660, not 999"),
         (["--dir", "/d", "--frobnicate"], "unknown option --frobnicate"),
         (["--dir", "/d", "--nice", "-21"], "--nice must be an integer from -20 to 19, not -21"),
+        (["--dir", "/d", "--sends", "writev"], "--sends must be io_uring or sendmmsg, not writev"),
         (["--dir", "/" + String(repeating: "x", count: 95)], "the directory path is longer than 90 characters: /" + String(repeating: "x", count: 95)),
     ])
     func refuses(_ arguments: [String], _ message: String) {

@@ -136,4 +136,37 @@ import VSquareTesting
         let endpoint = try control.call("ports", ["port": 3])["ports"]?[0]?["endpoints"]?[0]
         #expect(endpoint?["queued_frames"] == 64, "the stalled endpoint's queue is full: \(String(describing: endpoint))")
     }
+
+    /// A client that reads nothing for a while gets, once it reads, every frame in the order sent:
+    /// what its socket could not hold waited in the switch's queue. Through either send path.
+    @Test(arguments: ["io_uring", "sendmmsg"])
+    func aClientThatFallsBehindGetsEveryFrameInOrder(sends: String) throws {
+        let sw = try SwitchProcess(arguments: ["--sends", sends, "--queue-frames", "16384"])
+        let control = try sw.control()
+        #expect(try control.call("status")["sends"] == JSON(sends))
+        let sender = try LibVDEPlug(url: "vde://\(sw.switchDirectory)[1]")
+        let late = try LibVDEPlug(url: "vde://\(sw.switchDirectory)[2]")
+        #expect(eventually { (try? control.call("status")["active_ports"]) == 2 })
+        let count = 12_000
+        let source = EthernetFrame.mac(macA)
+        for sequence in 0..<count {
+            var bytes = frame(broadcast, macA)
+            bytes[20] = UInt8(sequence >> 8)
+            bytes[21] = UInt8(sequence & 0xFF)
+            sender.send(bytes)
+        }
+        // More than its socket holds: the rest is waiting in the switch's queue.
+        #expect(eventually {
+            ((try? control.call("ports", ["port": 2])["ports"]?[0]?["endpoints"]?[0]?["queued_frames"]?.intValue) ?? 0) > 0
+        })
+        var sequences: [Int] = []
+        while let received = late.receive(timeoutSeconds: 1) {
+            if received.count >= 22 && Array(received[6..<12]) == source { sequences.append(Int(received[20]) << 8 | Int(received[21])) }
+        }
+        #expect(sequences.count == count)
+        #expect(sequences == Array(0..<count), "first out of order at \(String(describing: sequences.indices.first { sequences[$0] != $0 }))")
+        let port = try control.call("counters").requiredArray("ports").first { $0["port"] == 2 }
+        #expect(port?["tx_frames"]?.intValue == count)
+        #expect(port?["drops"]?["queue_full"] == 0)
+    }
 }

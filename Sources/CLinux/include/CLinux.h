@@ -45,6 +45,28 @@ int CLinux_packet_open(const char *name);
 /// Reads one signal from a signalfd: its number, or -1.
 int CLinux_signalfd_read(int fd);
 
+// An io_uring used only to send datagrams (uring.c): queue sends, submit them all in one call that
+// returns when every one has finished, then reap one result per send.
+struct CLinux_uring {
+    int fd;
+    unsigned entries;
+    unsigned queued;
+    unsigned sqMask, cqMask;
+    unsigned *sqTail, *sqArray, *cqHead, *cqTail;
+    void *sqes, *cqes, *rings;
+    size_t ringsLength, sqesLength;
+};
+
+/// 0, or -errno when this kernel (or its seccomp policy) offers no io_uring.
+int CLinux_uring_open(struct CLinux_uring *ring, unsigned entries);
+void CLinux_uring_close(struct CLinux_uring *ring);
+/// Queues one non-blocking send of `message` on the connected socket `fd`; -1 when the ring is full.
+int CLinux_uring_queue_send(struct CLinux_uring *ring, int fd, const struct msghdr *message, unsigned long long token);
+/// Submits what is queued and waits until each has completed: their count, or -errno.
+int CLinux_uring_submit(struct CLinux_uring *ring);
+/// One completion: 1 with its token and result (bytes sent or -errno), 0 when none is left.
+int CLinux_uring_reap(struct CLinux_uring *ring, unsigned long long *token, int *result);
+
 extern const int CLinux_EPOLL_CTL_ADD, CLinux_EPOLL_CTL_MOD, CLinux_EPOLL_CTL_DEL;
 extern const unsigned int CLinux_EPOLLIN, CLinux_EPOLLOUT, CLinux_EPOLLHUP, CLinux_EPOLLRDHUP, CLinux_EPOLLERR;
 extern const int CLinux_MSG_WAITFORONE;
