@@ -304,7 +304,10 @@ public final class SwitchWorker {
     /// call, or one sendmmsg per endpoint without it), then settles each endpoint's outcomes.
     func flushPending() {
         guard !dirtyEndpoints.isEmpty else { return }
-        if let ring = sendRing {
+        // A lone frame (a ping-pong, a quiet network) has no batch to protect, and one sendmmsg costs
+        // less than filling and reaping the ring.
+        let lone = dirtyEndpoints.count == 1 && dirtyEndpoints[0].pending.count == 1
+        if let ring = sendRing, !lone {
             sendThroughRing(ring)
         } else {
             for endpoint in dirtyEndpoints where endpoint.backlog.isEmpty {

@@ -149,11 +149,20 @@ import VSquareTesting
         #expect(eventually { (try? control.call("status")["active_ports"]) == 2 })
         let count = 12_000
         let source = EthernetFrame.mac(macA)
-        for sequence in 0..<count {
-            var bytes = frame(broadcast, macA)
-            bytes[20] = UInt8(sequence >> 8)
-            bytes[21] = UInt8(sequence & 0xFF)
-            sender.send(bytes)
+        // In rounds sent while the switch is stopped, so it finds them waiting and sends them in batches.
+        func received(on port: Int) -> Int {
+            ((try? control.call("counters").requiredArray("ports").first { $0["port"] == JSON(port) }?["rx_frames"]?.intValue) ?? 0)
+        }
+        for round in 0..<(count / 100) {
+            sw.process.signal(SIGSTOP)
+            for sequence in (round * 100)..<((round + 1) * 100) {
+                var bytes = frame(broadcast, macA)
+                bytes[20] = UInt8(sequence >> 8)
+                bytes[21] = UInt8(sequence & 0xFF)
+                sender.send(bytes)
+            }
+            sw.process.signal(SIGCONT)
+            #expect(eventually { received(on: 1) == (round + 1) * 100 })
         }
         // More than its socket holds: the rest is waiting in the switch's queue.
         #expect(eventually {
