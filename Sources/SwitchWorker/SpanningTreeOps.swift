@@ -35,7 +35,12 @@ enum SpanningTreeOps {
                   summary: "a vsquare cable plugged in here was cut (up false) or restored: its ports lose or regain carrier") { worker, reader in
             let cable = try reader.string("cable")
             let up = try reader.bool("up")
-            let ports = worker.portsPlugged(by: "vsquare-cable: " + cable)
+            if up {
+                worker.cablesWithoutCarrier.remove(cable)
+            } else {
+                worker.cablesWithoutCarrier.insert(cable)
+            }
+            let ports = worker.portsPlugged(by: SwitchWorker.cableDescriptionPrefix + cable)
             for port in ports { worker.engine.setCarrier(port, up) }
             worker.sendSpanningTreeFrames()
             return ["ports": JSON(ports.map { JSON($0) })]

@@ -120,6 +120,36 @@ struct SpanningTreeAPITests {
         #expect(metrics.contains("vsquare_stp_topology_changes_total{switch=\"s2\"}"))
     }
 
+    /// A cut cable stays without carrier through a crash of the switch at one end: the restarted
+    /// worker is told again, so the end that plugs back in is disabled, not a designated port.
+    @Test func aCutCableStaysDownWhenItsSwitchRestarts() throws {
+        let daemon = try DaemonProcess()
+        for name in ["s1", "s2"] {
+            let tree: JSON = ["enabled": true, "hello_s": 1, "max_age_s": 6, "forward_delay_s": 4]
+            #expect(try daemon.client.send("POST", "/v1/switches", json: ["name": JSON(name), "ports": 4, "stp": tree]).status == 201)
+        }
+        #expect(try daemon.client.send("POST", "/v1/cables", json: ["name": "c12", "a": ["switch": "s1"], "b": ["switch": "s2"]]).status == 201)
+        func roles(_ name: String) -> [String] {
+            (SpanningTreeAPITests.tree(daemon, name)["ports"]?.arrayValue ?? []).compactMap { $0["role"]?.stringValue }
+        }
+        #expect(eventually(timeoutSeconds: 15) { Set(roles("s1") + roles("s2")) == ["designated", "root"] }, "\(roles("s1")) \(roles("s2"))")
+        #expect(try daemon.client.request("POST", "/v1/cables/c12/cut").status == 200)
+        #expect(eventually { roles("s1") == ["disabled"] && roles("s2") == ["disabled"] }, "\(roles("s1")) \(roles("s2"))")
+
+        let pid = try daemon.json("/v1/switches/s1").requiredInt("pid")
+        kill(Int32(pid), SIGKILL)
+        #expect(eventually(timeoutSeconds: 10) {
+            let restarted = (try? daemon.json("/v1/switches/s1"))?["pid"]?.intValue.map { $0 != pid } ?? false
+            let replugged = ((try? daemon.json("/v1/cables/c12"))?["ends"]?[0]?["connections"]?.intValue ?? 0) >= 2
+            return restarted && replugged && roles("s1").count == 1
+        })
+        // Longer than a port with carrier takes to claim the designated role (hello 1 s).
+        usleep(2_500_000)
+        #expect(roles("s1") == ["disabled"], "the restarted switch's end of the cut cable: \(roles("s1"))")
+        #expect(try daemon.client.request("POST", "/v1/cables/c12/restore").status == 200)
+        #expect(eventually(timeoutSeconds: 15) { Set(roles("s1") + roles("s2")) == ["designated", "root"] }, "\(roles("s1")) \(roles("s2"))")
+    }
+
     @Test func theSameTriangleWithTheTreeOffStorms() throws {
         let daemon = try DaemonProcess()
         let tag = String(UInt32.random(in: 0...0xFFFF), radix: 16)

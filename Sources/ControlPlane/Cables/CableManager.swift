@@ -31,6 +31,12 @@ public final class CableManager: @unchecked Sendable {
         switches.dependents = { [unowned self] name in
             self.cables.values.filter { $0.spec.a.switchName == name || $0.spec.b.switchName == name }.map(\.spec.name).sorted()
         }
+        // Before any switch worker starts, so each one's recipe already names the cables cut at it.
+        for spec in (try? store.loadCables()) ?? [] where spec.cut {
+            for end in [spec.a, spec.b] where end.remote == nil && !end.switchName.isEmpty {
+                switches.carrier.set(cable: spec.name, at: end.switchName, up: false)
+            }
+        }
     }
 
     var cablesDirectory: String { switches.configuration.runDirectory + "/cables" }
@@ -148,6 +154,7 @@ public final class CableManager: @unchecked Sendable {
     /// that is not running has no tree to tell.
     func announceCarrier(_ spec: CableSpec) {
         for end in [spec.a, spec.b] where end.remote == nil && !end.switchName.isEmpty {
+            switches.carrier.set(cable: spec.name, at: end.switchName, up: !spec.cut)
             _ = try? switches.ask(end.switchName, "cable.carrier", ["cable": JSON(spec.name), "up": JSON(!spec.cut)])
         }
     }

@@ -35,6 +35,8 @@ public final class SwitchManager: @unchecked Sendable {
     let lock: Lock
     let supervisor: Supervisor
     var switches: [String: SupervisedSwitch] = [:]
+    /// Cut cables per switch, kept by the CableManager and told again to a restarted switch worker.
+    let carrier = CarrierBook()
     /// Names of what depends on a switch (cables), for delete; set by the CableManager.
     var dependents: ((String) -> [String])?
 
@@ -59,12 +61,12 @@ public final class SwitchManager: @unchecked Sendable {
         let records = Dictionary(uniqueKeysWithValues: try store.loadWorkers(kind: "switch").map { ($0.name, $0) })
         lock.withLock {
             for spec in specs {
-                let handle = SupervisedSwitch(spec: spec, directory: directory(for: spec.name), configuration: configuration)
+                let handle = SupervisedSwitch(spec: spec, directory: directory(for: spec.name), configuration: configuration, carrier: carrier)
                 switches[spec.name] = handle
                 supervisor.add(handle.worker, record: records[spec.name])
             }
             supervisor.stopOrphans(kind: "switch", wanted: Set(specs.map(\.name))) { name in
-                SupervisedSwitch.recipe(SwitchSpec(name: name), directory: directory(for: name), configuration: configuration)
+                SupervisedSwitch.recipe(SwitchSpec(name: name), directory: directory(for: name), configuration: configuration, carrier: carrier)
             }
         }
     }
@@ -92,7 +94,7 @@ public final class SwitchManager: @unchecked Sendable {
             var stored = spec
             stored.createdAt = Clock.rfc3339(Clock.wallSeconds())
             try store.saveSwitch(stored)
-            let handle = SupervisedSwitch(spec: stored, directory: directory, configuration: configuration)
+            let handle = SupervisedSwitch(spec: stored, directory: directory, configuration: configuration, carrier: carrier)
             switches[spec.name] = handle
             events.publish("switch.created", ["switch": JSON(spec.name)])
             supervisor.add(handle.worker, record: nil)
