@@ -143,7 +143,9 @@ import VSquareTesting
     func aClientThatFallsBehindGetsEveryFrameInOrder(sends: String) throws {
         let sw = try SwitchProcess(arguments: ["--sends", sends, "--queue-frames", "16384"])
         let control = try sw.control()
-        #expect(try control.call("status")["sends"] == JSON(sends))
+        // Where this kernel (or a container's seccomp policy) has no io_uring, the switch falls back.
+        let ringHere = (try? SendRing(capacity: 8)) != nil
+        #expect(try control.call("status")["sends"] == JSON(ringHere ? sends : "sendmmsg"))
         let sender = try LibVDEPlug(url: "vde://\(sw.switchDirectory)[1]")
         let late = try LibVDEPlug(url: "vde://\(sw.switchDirectory)[2]")
         #expect(eventually { (try? control.call("status")["active_ports"]) == 2 })
