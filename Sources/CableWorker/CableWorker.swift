@@ -8,6 +8,7 @@ import JSON
 import Log
 import PacketCapture
 import Posix
+import VDEWire
 import WorkerControl
 
 enum CableTokenKind: UInt8 {
@@ -51,7 +52,7 @@ public final class CableWorker: CaptureHost {
         // spanning tree); a plug into a stack or the host says so instead.
         let description: String
         switch options.b {
-        case .local, .listen, .connect: description = "vsquare-cable: \(options.name)"
+        case .local, .listen, .connect: description = VDEConnectRequest.cableDescription(options.name)
         case .interface, .slirp: description = "vsquare-stack: \(options.name)"
         }
         let emit: (JSON) -> Void = { [unowned self] event in self.endEvent(event) }

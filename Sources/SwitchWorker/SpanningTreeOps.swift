@@ -7,6 +7,7 @@ import Posix
 import JSON
 import WorkerControl
 import SwitchEngine
+import VDEWire
 
 enum SpanningTreeOps {
     static let ops: [SwitchOp] = [
@@ -40,7 +41,7 @@ enum SpanningTreeOps {
             } else {
                 worker.cablesWithoutCarrier.insert(cable)
             }
-            let ports = worker.portsPlugged(by: SwitchWorker.cableDescriptionPrefix + cable)
+            let ports = worker.portsPlugged(by: VDEConnectRequest.cableDescription(cable))
             for port in ports { worker.engine.setCarrier(port, up) }
             worker.sendSpanningTreeFrames()
             return ["ports": JSON(ports.map { JSON($0) })]

@@ -130,11 +130,9 @@ extension SwitchWorker {
         let first = portEndpoints[port].count == 1
         // vsquare's cable ends say who they are: a link to another switch is never an edge port.
         if first {
-            engine.setActive(port, true, bridgeLink: request.description.hasPrefix("vsquare-cable:"))
-            let prefix = SwitchWorker.cableDescriptionPrefix
-            if request.description.hasPrefix(prefix), cablesWithoutCarrier.contains(String(request.description.dropFirst(prefix.count))) {
-                engine.setCarrier(port, false)
-            }
+            let cable = request.cableName
+            engine.setActive(port, true, bridgeLink: cable != nil)
+            if let cable, cablesWithoutCarrier.contains(cable) { engine.setCarrier(port, false) }
         }
         log.info("port up", [("port", String(port)), ("endpoint", String(endpoint.slot)), ("description", request.description)])
         self.control.emit(["event": "port.up", "port": JSON(port), "endpoint": endpointJSON(endpoint), "shared": JSON(!first)])

@@ -77,8 +77,6 @@ public final class SwitchWorker {
     var multicastConfiguration = MulticastSnoopingConfiguration()
     /// vsquare cables cut while plugged in here (cable.carrier): an end that plugs in again has no carrier.
     var cablesWithoutCarrier: Set<String> = []
-    /// How a vsquare cable end introduces itself in its VDE connect request, before the cable's name.
-    static let cableDescriptionPrefix = "vsquare-cable: "
     var nextMulticastTick: UInt64 = 0
 
     let instanceID: String

@@ -29,6 +29,16 @@ public struct VDEConnectRequest: Equatable, Sendable {
         self.description = description
     }
 
+    /// How a vsquare cable end introduces itself, so a switch knows a link to another switch.
+    public static func cableDescription(_ cable: String) -> String { cablePrefix + cable }
+
+    /// The vsquare cable this request comes from, or nil for any other client.
+    public var cableName: String? {
+        description.hasPrefix(VDEConnectRequest.cablePrefix) ? String(description.dropFirst(VDEConnectRequest.cablePrefix.count)) : nil
+    }
+
+    private static let cablePrefix = "vsquare-cable: "
+
     /// Why a request is refused; the switch closes the ctl stream on any of these.
     public enum ParseError: Error, Equatable, Sendable {
         case tooShort(Int)

@@ -33,9 +33,7 @@ public final class CableManager: @unchecked Sendable {
         }
         // Before any switch worker starts, so each one's recipe already names the cables cut at it.
         for spec in (try? store.loadCables()) ?? [] where spec.cut {
-            for end in [spec.a, spec.b] where end.remote == nil && !end.switchName.isEmpty {
-                switches.carrier.set(cable: spec.name, at: end.switchName, up: false)
-            }
+            for name in spec.localSwitchNames { switches.carrier.set(cable: spec.name, at: name, up: false) }
         }
     }
 
@@ -153,9 +151,9 @@ public final class CableManager: @unchecked Sendable {
     /// spanning trees see the link go as a real switch sees a cable pulled. Best effort: a switch
     /// that is not running has no tree to tell.
     func announceCarrier(_ spec: CableSpec) {
-        for end in [spec.a, spec.b] where end.remote == nil && !end.switchName.isEmpty {
-            switches.carrier.set(cable: spec.name, at: end.switchName, up: !spec.cut)
-            _ = try? switches.ask(end.switchName, "cable.carrier", ["cable": JSON(spec.name), "up": JSON(!spec.cut)])
+        for name in spec.localSwitchNames {
+            switches.carrier.set(cable: spec.name, at: name, up: !spec.cut)
+            _ = try? switches.ask(name, "cable.carrier", ["cable": JSON(spec.name), "up": JSON(!spec.cut)])
         }
     }
 

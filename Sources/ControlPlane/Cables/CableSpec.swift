@@ -77,6 +77,9 @@ public struct CableSpec: Equatable, Sendable {
         self.b = b
     }
 
+    /// The switches on this host that the cable's ends plug into.
+    var localSwitchNames: [String] { [a, b].filter { $0.remote == nil && !$0.switchName.isEmpty }.map(\.switchName) }
+
     /// The store's encoding.
     public var storedJSON: JSON {
         ["name": JSON(name), "description": JSON(description), "a": .object(a.storedJSON), "b": .object(b.storedJSON),
