@@ -136,3 +136,19 @@ int CLinux_packet_open(const char *name) {
     }
     return fd;
 }
+
+int CLinux_interface_mtu(const char *name) {
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    struct ifreq request;
+    memset(&request, 0, sizeof request);
+    strncpy(request.ifr_name, name, IFNAMSIZ - 1);
+    int result = ioctl(fd, SIOCGIFMTU, &request);
+    int error = errno;
+    close(fd);
+    if (result < 0) {
+        errno = error;
+        return -1;
+    }
+    return request.ifr_mtu;
+}

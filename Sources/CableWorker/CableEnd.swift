@@ -1,7 +1,8 @@
 // CableEnd: one side of a cable behind one small interface — start (plug in, connect or listen),
 // handle readiness of its descriptors (returning the frames that arrived), send a frame, stop.
 // Kinds: VDESwitchEnd (a local switch, like vde_plug), TCPStreamEnd (a remote peer over TCP),
-// InterfaceEnd (a tap or veth in the worker's namespace) and SlirpEnd (a user-mode NAT router).
+// InterfaceEnd (a tap or veth in the worker's namespace), SlirpEnd (a user-mode NAT router) and
+// VXLANEnd (a VXLAN tunnel to a peer or a multicast group).
 import JSON
 import Posix
 import WorkerControl
@@ -33,6 +34,8 @@ protocol CableEnd: AnyObject {
     /// as a view that is valid only during the call (no copy unless the receiver keeps it).
     func handle(kind: EndTokenKind, events: Epoll.Events, now: UInt64, deliver: (UnsafeRawBufferPointer) -> Void)
     func send(_ frame: UnsafeRawBufferPointer) -> Bool
+    /// Whether a frame of `length` bytes can leave this end whole (a tunnel's path MTU).
+    func fits(_ length: Int) -> Bool
     func stop()
     var status: JSONObject { get }
     /// When the end needs `wake` for timers of its own (nil: none armed).
@@ -43,6 +46,7 @@ protocol CableEnd: AnyObject {
 extension CableEnd {
     var wakeAt: UInt64? { nil }
     func wake(now: UInt64) {}
+    func fits(_ length: Int) -> Bool { true }
 }
 
 extension EndContext {

@@ -1,9 +1,12 @@
 // CableOptions: the vsquare-cable command line.
 //
 //   vsquare-cable --a DIR [--a-port N] (--b DIR [--b-port N] | --b-listen HOST:PORT | --b-connect HOST:PORT
-//                 | --b-tap NAME | --b-veth NAME | --b-slirp ADDRESS/PREFIX [--slirp-ipv6 ADDRESS/64] [--slirp-no-dhcp])
+//                 | --b-tap NAME | --b-veth NAME | --b-slirp ADDRESS/PREFIX [--slirp-ipv6 ADDRESS/64] [--slirp-no-dhcp]
+//                 | --b-vxlan-remote IP [--vxlan-local IP] | --b-vxlan-group GROUP --vxlan-if NAME [--vxlan-ttl N]
+//                   (both with --vni N [--vxlan-port P]))
 //                 [--key-file FILE | --plain] --control PATH [--name NAME] [--seed N]
 
+import CableEngine
 import Posix
 import WorkerControl
 
@@ -19,6 +22,8 @@ public struct CableOptions: Equatable, Sendable {
         case interface(String, link: InterfaceLink, dhcpHook: String?)
         /// A user-mode NAT router (libslirp) with DHCP, DNS forwarding and host forwards.
         case slirp(SlirpSettings)
+        /// A VXLAN tunnel to one peer or to a multicast group.
+        case vxlan(VXLANSettings)
     }
 
     public var a: String
@@ -38,7 +43,8 @@ public struct CableOptions: Equatable, Sendable {
 
     public static let usage = """
     Usage: vsquare-cable --a DIR (--b DIR | --b-listen HOST:PORT | --b-connect HOST:PORT | --b-tap NAME
-                             | --b-slirp ADDRESS/PREFIX) --control PATH [options]
+                             | --b-slirp ADDRESS/PREFIX | --b-vxlan-remote IP | --b-vxlan-group GROUP)
+                             --control PATH [options]
 
     One cable: it plugs into switch A (as vde_plug would) and carries frames to B, either another
     local switch or a remote peer over TCP, through per-direction impairments set on its JSON
@@ -65,6 +71,16 @@ public struct CableOptions: Equatable, Sendable {
       --slirp-ipv6 ADDRESS/64
                            Also IPv6: slirp's address, and the prefix it advertises (SLAAC).
       --slirp-no-dhcp      Do not answer DHCP.
+      --b-vxlan-remote IP  B is a VXLAN tunnel (RFC 7348) to the VTEP at IP: a Linux vxlan device,
+                           another vsquare cable. Only datagrams from IP cross.
+      --b-vxlan-group GROUP
+                           B is a multicast VXLAN network (an IPv4 or IPv6 group) on --vxlan-if,
+                           like vdeplug4's vxlan://: remote VTEPs are learned from their frames.
+      --vni N              The network identifier, 0 to 16777215 (required with either).
+      --vxlan-port P       UDP port, default 4789.
+      --vxlan-local IP     The local address to bind (unicast; default: every address).
+      --vxlan-if NAME      The interface of the group (required with --b-vxlan-group).
+      --vxlan-ttl N        Hops a group datagram may take, 1 to 255 (default 1: this link only).
       --key-file FILE      The pre-shared key (64 hex digits) that authenticates and encrypts a
                            remote end (ChaCha20-Poly1305). Required for a remote end unless
       --plain              is given: raw frames, compatible with a vde_plug stream over TCP.
@@ -81,6 +97,7 @@ public struct CableOptions: Equatable, Sendable {
         let flags: CommandLineFlags
         do {
             flags = try CommandLineFlags(arguments, valued: ["--a", "--a-port", "--b", "--b-port", "--b-listen", "--b-connect", "--b-tap", "--b-veth", "--dhcp-hook", "--b-slirp", "--slirp-ipv6", "--key-file",
+                                                             "--b-vxlan-remote", "--b-vxlan-group", "--vni", "--vxlan-port", "--vxlan-local", "--vxlan-if", "--vxlan-ttl",
                                                              "--control", "--name", "--seed"], switches: ["--plain", "--slirp-no-dhcp"])
         } catch {
             throw Invalid(description: error.message)
@@ -90,8 +107,9 @@ public struct CableOptions: Equatable, Sendable {
         let values = flags.values
         let plain = flags.switches.contains("--plain")
         guard let a = values["--a"] else { throw Invalid(description: "--a is required") }
-        let farEnds = ["--b", "--b-listen", "--b-connect", "--b-tap", "--b-veth", "--b-slirp"].filter { values[$0] != nil }
-        guard farEnds.count == 1 else { throw Invalid(description: "give exactly one of --b, --b-listen, --b-connect, --b-tap, --b-veth, --b-slirp") }
+        let farEndFlags = ["--b", "--b-listen", "--b-connect", "--b-tap", "--b-veth", "--b-slirp", "--b-vxlan-remote", "--b-vxlan-group"]
+        let farEnds = farEndFlags.filter { values[$0] != nil }
+        guard farEnds.count == 1 else { throw Invalid(description: "give exactly one of " + farEndFlags.joined(separator: ", ")) }
         let b: FarEnd
         var key: [UInt8]?
         if let directory = values["--b"] {
@@ -102,6 +120,8 @@ public struct CableOptions: Equatable, Sendable {
                 throw Invalid(description: "\(flag) must be an interface name of 1 to 15 characters, not \(name)")
             }
             b = .interface(name, link: link, dhcpHook: values["--dhcp-hook"])
+        } else if values["--b-vxlan-remote"] != nil || values["--b-vxlan-group"] != nil {
+            b = .vxlan(try CableOptions.vxlanSettings(values))
         } else if let text = values["--b-slirp"] {
             guard let host = IPPrefix(text), !host.isIPv6, (8...30).contains(host.length) else {
                 throw Invalid(description: "--b-slirp must be an IPv4 address with a prefix of 8 to 30 bits, like 10.0.2.2/24, not \(text)")
@@ -142,6 +162,41 @@ public struct CableOptions: Equatable, Sendable {
         }
         return .run(CableOptions(a: a, aPort: try port("--a-port"), b: b, bPort: try port("--b-port"), key: key, control: control,
                                  name: values["--name"] ?? "cable", seed: seed))
+    }
+
+    static func vxlanSettings(_ values: [String: String]) throws(Invalid) -> VXLANSettings {
+        guard let text = values["--vni"], let vni = Int(text), (0...VXLANHeader.largestVNI).contains(vni) else {
+            throw Invalid(description: "a VXLAN end needs --vni, a number from 0 to \(VXLANHeader.largestVNI)")
+        }
+        var port = VXLANSettings.defaultPort
+        if let text = values["--vxlan-port"] {
+            guard let parsed = UInt16(text), parsed > 0 else { throw Invalid(description: "--vxlan-port must be 1 to 65535, not \(text)") }
+            port = parsed
+        }
+        if let remote = values["--b-vxlan-remote"] {
+            guard let address = InternetAddress(host: remote, port: port), !address.isMulticast else {
+                throw Invalid(description: "--b-vxlan-remote must be a numeric unicast IPv4 or IPv6 address, not \(remote)")
+            }
+            if let local = values["--vxlan-local"] {
+                guard let bound = InternetAddress(host: local, port: port), bound.isIPv6 == address.isIPv6 else {
+                    throw Invalid(description: "--vxlan-local must be a numeric address of the remote's family, not \(local)")
+                }
+            }
+            return VXLANSettings(peers: .unicast(remote: remote), vni: vni, port: port, local: values["--vxlan-local"])
+        }
+        let group = values["--b-vxlan-group"]!
+        guard let address = InternetAddress(host: group, port: port), address.isMulticast else {
+            throw Invalid(description: "--b-vxlan-group must be an IPv4 or IPv6 multicast group, like 239.1.1.1 or ff05::1, not \(group)")
+        }
+        guard let interface = values["--vxlan-if"], (1...15).contains(interface.utf8.count) else {
+            throw Invalid(description: "--b-vxlan-group needs --vxlan-if, the interface of the group")
+        }
+        var ttl = 1
+        if let text = values["--vxlan-ttl"] {
+            guard let parsed = Int(text), (1...255).contains(parsed) else { throw Invalid(description: "--vxlan-ttl must be 1 to 255, not \(text)") }
+            ttl = parsed
+        }
+        return VXLANSettings(peers: .multicast(group: group, interface: interface, ttl: ttl), vni: vni, port: port)
     }
 
     /// 64 hex digits (whitespace around them ignored) as 32 bytes.

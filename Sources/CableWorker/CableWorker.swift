@@ -52,7 +52,7 @@ public final class CableWorker: CaptureHost {
         // spanning tree); a plug into a stack or the host says so instead.
         let description: String
         switch options.b {
-        case .local, .listen, .connect: description = VDEConnectRequest.cableDescription(options.name)
+        case .local, .listen, .connect, .vxlan: description = VDEConnectRequest.cableDescription(options.name)
         case .interface, .slirp: description = "vsquare-stack: \(options.name)"
         }
         let emit: (JSON) -> Void = { [unowned self] event in self.endEvent(event) }
@@ -66,6 +66,8 @@ public final class CableWorker: CaptureHost {
             ends.append(TCPStreamEnd(side: "b", mode: .listen(address), key: options.key, context: context))
         case .connect(let address):
             ends.append(TCPStreamEnd(side: "b", mode: .connect(address), key: options.key, context: context))
+        case .vxlan(let settings):
+            ends.append(VXLANEnd(side: "b", settings: settings, context: context))
         case .interface(let name, let link, let dhcpHook):
             ends.append(InterfaceEnd(side: "b", name: name, link: link, dhcpHook: dhcpHook, context: context))
         case .slirp(let settings):
@@ -142,6 +144,8 @@ public final class CableWorker: CaptureHost {
         let target = ends[1 - direction]
         if !target.isUp {
             directions[direction].recordDrop(.down)
+        } else if !target.fits(frame.count) {
+            directions[direction].recordDrop(.mtu)
         } else if target.send(frame) {
             directions[direction].sent(length: frame.count)
             if !captures.isEmpty { captures.offer(channel: direction, sent: true, FramePieces(frame.baseAddress!, frame.count)) }

@@ -1,5 +1,6 @@
 // The vsquare-cable command line: far ends, slirp settings (IPPrefix arithmetic) and the errors
 // a wrong flag gets.
+import CableEngine
 @testable import CableWorker
 import Posix
 import Testing
@@ -33,6 +34,41 @@ struct CableOptionsTests {
         (["--b-slirp", "10.0.2.2/24", "--b-tap", "eth0"], "give exactly one"),
     ])
     func wrongSlirpFlagsAreRefused(_ flags: [String], _ message: String) {
+        do {
+            _ = try CableOptions.parse(["--a", "/tmp/sw", "--control", "/tmp/c.sock"] + flags)
+            Issue.record("accepted \(flags)")
+        } catch {
+            #expect(error.description.hasPrefix(message), "\(error.description)")
+        }
+    }
+
+    @Test func vxlanFarEndsCarryTheirNetworkAndPeers() throws {
+        let unicast = try options(["--a", "/tmp/sw", "--b-vxlan-remote", "10.1.2.3", "--vni", "4242", "--vxlan-local", "10.1.2.1",
+                                   "--control", "/tmp/c.sock"])
+        #expect(unicast.b == .vxlan(VXLANSettings(peers: .unicast(remote: "10.1.2.3"), vni: 4242, port: 4789, local: "10.1.2.1")))
+        let group = try options(["--a", "/tmp/sw", "--b-vxlan-group", "ff05::77", "--vni", "0", "--vxlan-if", "eth1", "--vxlan-port", "8472",
+                                 "--vxlan-ttl", "3", "--control", "/tmp/c.sock"])
+        #expect(group.b == .vxlan(VXLANSettings(peers: .multicast(group: "ff05::77", interface: "eth1", ttl: 3), vni: 0, port: 8472)))
+        // What the control plane writes for a worker (and keeps in its store) reads back the same.
+        for case .vxlan(let settings) in [unicast.b, group.b] {
+            #expect(try options(["--a", "/tmp/sw", "--control", "/tmp/c.sock"] + settings.arguments).b == .vxlan(settings))
+            #expect(VXLANSettings(stored: .object(settings.json)) == settings)
+        }
+    }
+
+    @Test(arguments: [
+        (["--b-vxlan-remote", "10.1.2.3"], "a VXLAN end needs --vni"),
+        (["--b-vxlan-remote", "10.1.2.3", "--vni", "16777216"], "a VXLAN end needs --vni"),
+        (["--b-vxlan-remote", "peer.example", "--vni", "1"], "--b-vxlan-remote must be"),
+        (["--b-vxlan-remote", "239.1.1.1", "--vni", "1"], "--b-vxlan-remote must be"),
+        (["--b-vxlan-remote", "10.1.2.3", "--vni", "1", "--vxlan-local", "fd00::1"], "--vxlan-local must be"),
+        (["--b-vxlan-remote", "10.1.2.3", "--vni", "1", "--vxlan-port", "0"], "--vxlan-port must be"),
+        (["--b-vxlan-group", "10.1.2.3", "--vni", "1", "--vxlan-if", "eth0"], "--b-vxlan-group must be"),
+        (["--b-vxlan-group", "239.1.1.1", "--vni", "1"], "--b-vxlan-group needs --vxlan-if"),
+        (["--b-vxlan-group", "239.1.1.1", "--vni", "1", "--vxlan-if", "eth0", "--vxlan-ttl", "0"], "--vxlan-ttl must be"),
+        (["--b-vxlan-group", "239.1.1.1", "--b-vxlan-remote", "10.1.2.3", "--vni", "1"], "give exactly one"),
+    ])
+    func wrongVXLANFlagsAreRefused(_ flags: [String], _ message: String) {
         do {
             _ = try CableOptions.parse(["--a", "/tmp/sw", "--control", "/tmp/c.sock"] + flags)
             Issue.record("accepted \(flags)")

@@ -42,6 +42,8 @@ int CLinux_peer_credentials(int fd, int *pid, unsigned int *uid, unsigned int *g
 int CLinux_tap_open(const char *name);
 // A raw packet socket bound to one interface (every frame it receives, none it sends), nonblocking.
 int CLinux_packet_open(const char *name);
+/// The MTU of interface `name` in the caller's network namespace, or -1 (errno set).
+int CLinux_interface_mtu(const char *name);
 /// Reads one signal from a signalfd: its number, or -1.
 int CLinux_signalfd_read(int fd);
 

@@ -1,0 +1,214 @@
+// VXLANEnd: a cable end that is a VXLAN tunnel (RFC 7348): each frame travels in one UDP datagram
+// behind an 8-byte header naming its network (VNI). Unicast mode has one peer, and only datagrams
+// from that peer's address cross; multicast mode joins a group on one interface and learns which
+// remote tunnel end (VTEP) each MAC address is behind from the frames that arrive, as vdeplug4's
+// vxlan:// plugin and the kernel's vxlan device do, sending known unicast there and the rest to the
+// group. Datagrams are never fragmented: the end knows its path MTU (refreshed every few seconds and
+// on EMSGSIZE) and the largest frame that fits; larger frames are refused before they are sent.
+import CableEngine
+import Glibc
+import JSON
+import Posix
+import SwitchEngine
+
+extension VXLANSettings {
+    /// The remote or group address, with the port.
+    var destination: InternetAddress? {
+        switch peers {
+        case .unicast(let host), .multicast(let host, _, _): return InternetAddress(host: host, port: port)
+        }
+    }
+}
+
+extension InternetAddress {
+    /// A numeric IPv4 or IPv6 host and a port.
+    init?(host: String, port: UInt16) {
+        self.init(host.contains(":") ? .ipv6(host: host, port: port) : .ipv4(host: host, port: port))
+    }
+}
+
+final class VXLANEnd: CableEnd {
+    let side: String
+    let settings: VXLANSettings
+    let context: EndContext
+    /// The remote (unicast) or the group (multicast).
+    let destination: InternetAddress
+    private let header: [UInt8]
+    private var socket: UDPSocket?
+    private(set) var retryAt: UInt64? = 0
+    private(set) var wakeAt: UInt64?
+    private var pathMTU = 1500
+    private var largestFrame: Int
+    private var vteps = VTEPTable<InternetAddress>()
+    private let receivedHeader = UnsafeMutableRawBufferPointer.allocate(byteCount: VXLANHeader.length, alignment: 8)
+    private let receivedFrame = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 16)
+    private var framesIn: UInt64 = 0, bytesIn: UInt64 = 0, framesOut: UInt64 = 0, bytesOut: UInt64 = 0
+    /// Multicast mode: frames sent to a learned VTEP alone rather than to the group.
+    private var unicastOut: UInt64 = 0
+    private var refused: [VXLANHeader.Refusal: UInt64] = [:]
+    /// Datagrams from an address that is not the unicast peer: never delivered.
+    private var foreign: UInt64 = 0
+    /// Sends the kernel refused as longer than the path (its MTU had shrunk).
+    private var tooBig: UInt64 = 0
+    private var sendErrors: UInt64 = 0
+    private var lastError: String?
+
+    static let refreshInterval: UInt64 = 5_000_000_000
+
+    init(side: String, settings: VXLANSettings, context: EndContext) {
+        self.side = side
+        self.settings = settings
+        self.context = context
+        // CableOptions checked the addresses.
+        destination = settings.destination!
+        header = VXLANHeader.bytes(vni: settings.vni)
+        largestFrame = VXLANHeader.largestFrame(pathMTU: pathMTU, ipv6: destination.isIPv6)
+    }
+
+    deinit {
+        stop()
+        receivedHeader.deallocate()
+        receivedFrame.deallocate()
+    }
+
+    var isUp: Bool { socket != nil }
+
+    var isMulticast: Bool {
+        if case .multicast = settings.peers { return true }
+        return false
+    }
+
+    func start(now: UInt64) {
+        do {
+            let wildcard = destination.isIPv6 ? "::" : "0.0.0.0"
+            // Multicast binds the wildcard, as vdeplug4 does, to hear both the group and the VTEPs that answer unicast.
+            let bound = isMulticast ? wildcard : settings.local ?? wildcard
+            let socket = try UDPSocket(bind: destination.isIPv6 ? .ipv6(host: bound, port: settings.port) : .ipv4(host: bound, port: settings.port))
+            if case .multicast(_, let interface, let ttl) = settings.peers {
+                guard let index = UDPSocket.interfaceIndex(interface) else {
+                    socket.close()
+                    throw Errno(ENODEV, call: "if_nametoindex \(interface)")
+                }
+                do {
+                    try socket.join(group: destination, interfaceIndex: index, ttl: Int32(ttl))
+                } catch {
+                    socket.close()
+                    throw error
+                }
+            }
+            try context.epoll.add(socket.fd, events: .readable, token: context.token(.endData))
+            self.socket = socket
+            retryAt = nil
+            lastError = nil
+            refreshPathMTU(now)
+            context.emit(["event": "end.up", "side": JSON(side), "peer": JSON(destination.description), "vni": JSON(settings.vni)])
+        } catch {
+            lastError = String(describing: error)
+            retryAt = now + 1_000_000_000
+            context.emit(["event": "end.reconnecting", "side": JSON(side), "reason": JSON(lastError)])
+        }
+    }
+
+    private func refreshPathMTU(_ now: UInt64) {
+        let mtu: Int?
+        switch settings.peers {
+        case .unicast: mtu = UDPSocket.pathMTU(to: destination)
+        case .multicast(_, let interface, _): mtu = UDPSocket.interfaceMTU(interface)
+        }
+        pathMTU = mtu ?? pathMTU
+        largestFrame = VXLANHeader.largestFrame(pathMTU: pathMTU, ipv6: destination.isIPv6)
+        wakeAt = now + VXLANEnd.refreshInterval
+    }
+
+    func wake(now: UInt64) {
+        guard socket != nil else { wakeAt = nil; return }
+        refreshPathMTU(now)
+        vteps.expire(now: now)
+    }
+
+    func handle(kind: EndTokenKind, events: Epoll.Events, now: UInt64, deliver: (UnsafeRawBufferPointer) -> Void) {
+        guard let socket else { return }
+        for _ in 0..<64 {
+            guard let received = try? socket.receive(header: receivedHeader, frame: receivedFrame) else { return }
+            let (length, sender) = received
+            // Unicast: only the peer's datagrams cross.
+            guard let sender, isMulticast || sender.bytes == destination.bytes else {
+                foreign += 1
+                continue
+            }
+            if let refusal = VXLANHeader.refusal(UnsafeRawBufferPointer(receivedHeader), length: length, vni: settings.vni) {
+                refused[refusal, default: 0] += 1
+                continue
+            }
+            let frameLength = length - VXLANHeader.length
+            guard frameLength <= receivedFrame.count else { refused[.short, default: 0] += 1; continue }
+            let frame = UnsafeRawBufferPointer(rebasing: receivedFrame[..<frameLength])
+            // Kernel VTEPs send from a port hashed from the flow; answers go to the VXLAN port.
+            if isMulticast { vteps.learn(MACAddress(frame, at: 6), from: sender.withPort(settings.port), now: now) }
+            framesIn += 1
+            bytesIn += UInt64(frameLength)
+            deliver(frame)
+        }
+    }
+
+    func fits(_ length: Int) -> Bool { length <= largestFrame }
+
+    func send(_ frame: UnsafeRawBufferPointer) -> Bool {
+        guard let socket else { return false }
+        let now = Clock.monotonicNanoseconds()
+        let vtep = isMulticast ? vteps.vtep(for: MACAddress(frame, at: 0), now: now) : nil
+        do {
+            let sent = try header.withUnsafeBytes { try socket.send($0, frame, to: vtep ?? destination) }
+            guard case .done = sent else { return false }
+            framesOut += 1
+            if vtep != nil { unicastOut += 1 }
+            bytesOut += UInt64(frame.count)
+            return true
+        } catch let error as Errno where error.code == EMSGSIZE {
+            tooBig += 1
+            refreshPathMTU(now)
+            return false
+        } catch {
+            // ICMP errors from the peer (port unreachable) come back on the next send: counted, not fatal.
+            sendErrors += 1
+            lastError = String(describing: error)
+            return false
+        }
+    }
+
+    func stop() {
+        if let socket {
+            context.epoll.remove(socket.fd)
+            socket.close()
+        }
+        socket = nil
+        wakeAt = nil
+    }
+
+    var status: JSONObject {
+        var object: JSONObject = [
+            "side": JSON(side), "kind": "vxlan", "state": JSON(isUp ? "connected" : "connecting"),
+            "mode": JSON(isMulticast ? "multicast" : "unicast"), "vni": JSON(settings.vni), "port": JSON(Int(settings.port)),
+            "path_mtu": JSON(pathMTU), "overhead": JSON(VXLANHeader.overhead(ipv6: destination.isIPv6)), "largest_frame": JSON(largestFrame),
+            "frames_in": JSON(framesIn), "bytes_in": JSON(bytesIn), "frames_out": JSON(framesOut), "bytes_out": JSON(bytesOut),
+            "dropped": .object(JSONObject(VXLANHeader.Refusal.allCases.map { ($0.rawValue, JSON(refused[$0] ?? 0)) }
+                                          + [("foreign", JSON(foreign)), ("too_big", JSON(tooBig)), ("send_errors", JSON(sendErrors))])),
+            "error": JSON(lastError),
+        ]
+        switch settings.peers {
+        case .unicast(let remote):
+            object["remote"] = JSON(remote)
+            object["local"] = JSON(settings.local)
+        case .multicast(let group, let interface, let ttl):
+            object["group"] = JSON(group)
+            object["interface"] = JSON(interface)
+            object["ttl"] = JSON(ttl)
+            object["unicast_out"] = JSON(unicastOut)
+            let now = Clock.monotonicNanoseconds()
+            object["vteps"] = .array(vteps.entries.sorted { $0.key < $1.key }.map { mac, entry in
+                ["mac": JSON(mac.description), "address": JSON(entry.address.host), "age_s": JSON(Int((now &- entry.seen) / 1_000_000_000))]
+            })
+        }
+        return object
+    }
+}
