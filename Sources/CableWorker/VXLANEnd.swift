@@ -20,13 +20,6 @@ extension VXLANSettings {
     }
 }
 
-extension InternetAddress {
-    /// A numeric IPv4 or IPv6 host and a port.
-    init?(host: String, port: UInt16) {
-        self.init(host.contains(":") ? .ipv6(host: host, port: port) : .ipv4(host: host, port: port))
-    }
-}
-
 final class VXLANEnd: CableEnd {
     let side: String
     let settings: VXLANSettings

@@ -17,6 +17,7 @@ public enum ErrorCode: String, CaseIterable, Sendable {
     case vlanInUse = "vlan_in_use"
     case vlanExists = "vlan_exists"
     case switchInUse = "switch_in_use"
+    case portInUse = "port_in_use"
     case conflict = "conflict"
     case unprocessable = "unprocessable"
     case pathTooLong = "path_too_long"

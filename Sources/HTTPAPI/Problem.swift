@@ -32,7 +32,7 @@ public struct Problem: Error, Sendable {
         case .malformedJSON, .malformedYAML, .invalidField, .invalidFilter: return 400
         case .unauthorized: return 401
         case .forbidden: return 403
-        case .nameTaken, .vlanInUse, .vlanExists, .switchInUse, .conflict, .labMember, .labBusy, .runFinished: return 409
+        case .nameTaken, .vlanInUse, .vlanExists, .switchInUse, .portInUse, .conflict, .labMember, .labBusy, .runFinished: return 409
         case .generationMismatch: return 412
         case .quotaExceeded: return 403
         case .unprocessable, .pathTooLong, .invalidTopology, .invalidExperiment, .applyFailed: return 422
@@ -57,6 +57,7 @@ public struct Problem: Error, Sendable {
         case .vlanInUse: return "VLAN in use"
         case .vlanExists: return "VLAN exists"
         case .switchInUse: return "Switch in use"
+        case .portInUse: return "Port in use"
         case .conflict: return "Conflict"
         case .unprocessable: return "Unprocessable"
         case .pathTooLong: return "Path too long"

@@ -29,6 +29,11 @@ public struct InternetAddress: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// A numeric IPv4 or IPv6 host and a port.
+    public init?(host: String, port: UInt16) {
+        self.init(host.contains(":") ? .ipv6(host: host, port: port) : .ipv4(host: host, port: port))
+    }
+
     init?(storage: UnsafeRawPointer) {
         switch Int32(storage.load(as: sockaddr.self).sa_family) {
         case AF_INET:

@@ -59,6 +59,7 @@ struct RemoteCableNamespaceTests {
         #expect(near["name"] == "uplink", "the cable was not created: \(near)")
         #expect(near["b"]?["remote"]?["encrypted"] == true)
         #expect(near["b"]?["remote"]?["key"] == nil, "the key is never shown")
+        #expect(near["encapsulation"]?["kind"] == "tcp" && near["encapsulation"]?["encrypted"] == true)
         _ = try right.request("POST", "/v1/cables", ["name": "uplink", "a": ["switch": "s2"],
                                                      "b": ["remote": ["connect": JSON(listenAddress), "key": JSON(key)]]])
         #expect(eventually(timeoutSeconds: 15) {
@@ -113,5 +114,46 @@ struct RemoteCableNamespaceTests {
             }
         }
         #expect(delivered, "the cable did not carry frames after the path came back")
+    }
+
+    @Test func aVXLANCableBetweenTwoHostsCarriesAnAccurateDelay() throws {
+        let net = try NamespacePair()
+        let left = try NamespacedDaemon(namespace: net.a)
+        let right = try NamespacedDaemon(namespace: net.b)
+        let west = "10.201.\(net.subnet).1", east = "10.201.\(net.subnet).2"
+        _ = try left.request("POST", "/v1/switches", ["name": "s1"])
+        _ = try right.request("POST", "/v1/switches", ["name": "s2"])
+        let near = try left.request("POST", "/v1/cables", ["name": "uplink", "a": ["switch": "s1"], "b": ["vxlan": ["remote": JSON(east), "vni": 77]],
+                                                           "impairments": ["a_to_b": ["delay_ms": 20]]])
+        #expect(near["encapsulation"]?["kind"] == "vxlan", "\(near)")
+        _ = try right.request("POST", "/v1/cables", ["name": "uplink", "a": ["switch": "s2"], "b": ["vxlan": ["remote": JSON(west), "vni": 77]]])
+        #expect(eventually(timeoutSeconds: 10) {
+            (try? left.request("GET", "/v1/cables/uplink"))?["state"] == "up" && (try? right.request("GET", "/v1/cables/uplink"))?["state"] == "up"
+        })
+        let a = try VDEClient(directory: try left.switchDirectory("s1"))
+        let b = try VDEClient(directory: try right.switchDirectory("s2"))
+        // Each frame takes the 20 ms of the west → east direction, and nothing more than the path's own time.
+        var delays: [Double] = []
+        for index in 0..<20 {
+            let frame = EthernetFrame.make(dst: broadcast, src: macA, payload: Array("delayed \(index)".utf8))
+            let sent = Clock.monotonicNanoseconds()
+            try a.send(frame)
+            guard try b.receive(timeoutSeconds: 2) == frame else { Issue.record("frame \(index) did not cross"); break }
+            delays.append(Double(Clock.monotonicNanoseconds() - sent) / 1e6)
+        }
+        let sorted = delays.sorted()
+        print("VXLAN cable between namespaces, 20 ms delay asked: min \(sorted.first ?? 0) ms, median \(sorted.isEmpty ? 0 : sorted[sorted.count / 2]) ms, max \(sorted.last ?? 0) ms")
+        #expect(delays.count == 20 && sorted.first! >= 20 && sorted[sorted.count / 2] < 23, "\(sorted)")
+        // Back the other way there is no delay.
+        let reply = EthernetFrame.make(dst: macA, src: macB, payload: Array("straight back".utf8))
+        let sent = Clock.monotonicNanoseconds()
+        try b.send(reply)
+        #expect(try a.receive(timeoutSeconds: 2) == reply)
+        #expect(Double(Clock.monotonicNanoseconds() - sent) / 1e6 < 10)
+        let end = try right.request("GET", "/v1/cables/uplink")["ends"]?[1]
+        #expect(end?["kind"] == "vxlan" && end?["largest_frame"]?.intValue == 1464 && end?["dropped"]?["foreign"]?.intValue == 0, "\(end ?? nil)")
+        _ = try left.request("DELETE", "/v1/cables/uplink")
+        _ = try right.request("DELETE", "/v1/cables/uplink")
+        #expect(try left.request("GET", "/v1/cables")["cables"]?.arrayValue?.isEmpty == true)
     }
 }

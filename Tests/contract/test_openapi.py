@@ -100,7 +100,7 @@ def test_every_operation_answers_as_the_spec_says(spec, daemon):
     try:
         walk_every_operation(spec, daemon)
     finally:
-        for path in ("/v1/experiments/exp1", "/v1/labs/lab1", "/v1/labs/lab3", "/v1/stacks/h1", "/v1/cables/c1", "/v1/switches/s1?force=true", "/v1/switches/s2?force=true"):
+        for path in ("/v1/experiments/exp1", "/v1/labs/lab1", "/v1/labs/lab3", "/v1/stacks/h1", "/v1/cables/c1", "/v1/cables/vx1", "/v1/switches/s1?force=true", "/v1/switches/s2?force=true"):
             daemon.request("DELETE", path)
 
 
@@ -160,6 +160,12 @@ def walk_every_operation(spec, daemon):
     walk("POST", "/v1/cables/{name}/restore", {"name": "c1"})
     walk("GET", "/v1/cables/{name}/metrics", {"name": "c1"})
     walk("GET", "/v1/cables/{name}/capture", {"name": "c1"}, query="?direction=b_to_a&duration_s=0.3")
+    # A VXLAN cable over loopback: its end, encapsulation and worker status held to the schema too.
+    tunnel = walk("POST", "/v1/cables", body={"name": "vx1", "a": {"switch": "s1"},
+                                               "b": {"vxlan": {"remote": "127.0.0.2", "local": "127.0.0.1", "vni": 9, "port": 24789}}}, expect=201)
+    assert tunnel["encapsulation"]["kind"] == "vxlan" and tunnel["b"]["vxlan"]["vni"] == 9, tunnel
+    assert walk("GET", "/v1/cables/{name}", {"name": "vx1"})["ends"][1]["largest_frame"] > 1500
+    walk("DELETE", "/v1/cables/{name}", {"name": "vx1"}, expect=204)
 
     if ROOT_USER:
         stack = {"name": "h1", "interfaces": [{"name": "eth0", "switch": "s2", "addresses": ["10.251.0.1/24"]}]}

@@ -82,6 +82,7 @@ public final class CableManager: @unchecked Sendable {
             if spec.a == spec.b, spec.a.port != nil, spec.a.remote == nil {
                 throw ControlPlaneError.unprocessableField(path: "b.port", message: "both ends name the same port")
             }
+            if let vxlan = spec.b.vxlan { try checkVXLAN(vxlan) }
             var stored = spec
             stored.createdAt = Clock.rfc3339(Clock.wallSeconds())
             try store.saveCable(stored)
@@ -93,6 +94,38 @@ public final class CableManager: @unchecked Sendable {
         }
         _ = supervisor.awaitStart(cable.worker)
         return view(cable)
+    }
+
+    /// What a VXLAN worker would fail on, refused now: a UDP port another cable or program holds,
+    /// a local address this host does not have, a group's interface that does not exist.
+    private func checkVXLAN(_ settings: VXLANSettings) throws {
+        // Two binds of one port clash unless both name different local addresses.
+        if let other = cables.values.first(where: {
+            guard let theirs = $0.spec.b.vxlan, theirs.port == settings.port else { return false }
+            return theirs.local == nil || settings.local == nil || theirs.local == settings.local
+        }) {
+            throw ControlPlaneError.conflict(code: "port_in_use", message: "cable \(other.spec.name) already uses UDP port \(settings.port) for VXLAN")
+        }
+        var bound = settings.local
+        if case .multicast(_, let interface, _) = settings.peers {
+            guard UDPSocket.interfaceIndex(interface) != nil else {
+                throw ControlPlaneError.unprocessableField(path: "b.vxlan.interface", message: "this host has no interface named \(interface)")
+            }
+            bound = nil
+        }
+        let ipv6: Bool
+        switch settings.peers {
+        case .unicast(let host), .multicast(let host, _, _): ipv6 = host.contains(":")
+        }
+        let host = bound ?? (ipv6 ? "::" : "0.0.0.0")
+        do {
+            let probe = try UDPSocket(bind: ipv6 ? .ipv6(host: host, port: settings.port) : .ipv4(host: host, port: settings.port))
+            probe.close()
+        } catch let error as Errno where error.code == EADDRINUSE {
+            throw ControlPlaneError.conflict(code: "port_in_use", message: "UDP port \(settings.port) is in use on this host")
+        } catch let error as Errno where error.code == EADDRNOTAVAIL {
+            throw ControlPlaneError.unprocessableField(path: "b.vxlan.local", message: "this host has no address \(host)")
+        }
     }
 
     public var names: [String] { lock.withLock { cables.keys.sorted() } }
@@ -204,6 +237,8 @@ public final class CableManager: @unchecked Sendable {
             "a": .object(spec.a.json), "b": .object(spec.b.json),
             "impairments": ["a_to_b": .object(spec.aToB.json), "b_to_a": .object(spec.bToA.json)],
             "seed": JSON(String(spec.seed)), "cut": JSON(spec.cut),
+            "encapsulation": .object(spec.b.remote?.encapsulation
+                                     ?? ["kind": "vde", "encrypted": false, "reason": "both ends are switches on this host: VDE datagrams over unix sockets"]),
             "state": JSON(state),
             "ends": status?["ends"] ?? .null,
             "pid": status?["pid"] ?? .null,
@@ -240,14 +275,18 @@ final class SupervisedCable {
         var arguments = ["--a", manager.switches.directory(for: spec.a.switchName), "--control", control, "--name", spec.name,
                          "--seed", String(spec.seed)]
         if let port = spec.a.port { arguments += ["--a-port", String(port)] }
-        if let remote = spec.b.remote {
-            arguments += [remote.listen ? "--b-listen" : "--b-connect", remote.address]
-            arguments += remote.key == nil ? ["--plain"] : ["--key-file", keyFile]
-        } else {
+        switch spec.b.remote {
+        case .tcp(let tcp)?:
+            arguments += [tcp.listen ? "--b-listen" : "--b-connect", tcp.address]
+            arguments += tcp.key == nil ? ["--plain"] : ["--key-file", keyFile]
+        case .vxlan(let settings)?:
+            arguments += settings.arguments
+        case nil:
             arguments += ["--b", manager.switches.directory(for: spec.b.switchName)]
             if let port = spec.b.port { arguments += ["--b-port", String(port)] }
         }
-        let key = spec.b.remote?.key
+        var key: String?
+        if case .tcp(let tcp)? = spec.b.remote { key = tcp.key }
         return WorkerRecipe(kind: "cable", name: spec.name, binary: manager.cableBinary, arguments: arguments,
                             controlPath: control, logPath: manager.switches.configuration.logDirectory + "/cable-" + spec.name + ".log",
                             prepare: {

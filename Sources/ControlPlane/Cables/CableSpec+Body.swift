@@ -24,8 +24,9 @@ extension CableSpec {
         self = spec
     }
 
-    /// A local end `{switch, port?}` or a remote one `{remote: {listen | connect, key | plain}}`.
-    /// Each field is checked on its own (400), then how they combine (422).
+    /// A local end `{switch, port?}`, a remote one `{remote: {listen | connect, key | plain}}` or a
+    /// VXLAN tunnel `{vxlan: {remote | group, vni, ...}}`. Each field is checked on its own (400),
+    /// then how they combine (422).
     static func end(_ reader: inout JSONReader, _ key: String) throws -> CableEndSpec {
         var end = try reader.object(key)
         let switchName = try end.optionalString("switch")
@@ -34,10 +35,18 @@ extension CableSpec {
         }
         let port = try end.optionalInt("port", in: 1...4096, nullable: true)
         let remoteReader = try end.optionalObject("remote")
+        let vxlanReader = try end.optionalObject("vxlan")
         try end.finish()
+        if var vxlan = vxlanReader {
+            let settings = try CableSpec.vxlan(&vxlan, "\(key).vxlan")
+            guard switchName == nil && port == nil && remoteReader == nil else {
+                throw ControlPlaneError.unprocessableField(path: key, message: "a VXLAN end names no switch, port or remote")
+            }
+            return CableEndSpec(switchName: "", port: nil, remote: .vxlan(settings))
+        }
         guard var remote = remoteReader else {
             guard let switchName else {
-                throw ControlPlaneError.unprocessableField(path: key, message: "end \(key) needs `switch` (a local switch) or `remote`")
+                throw ControlPlaneError.unprocessableField(path: key, message: "end \(key) needs `switch` (a local switch), `remote` or `vxlan`")
             }
             return CableEndSpec(switchName: switchName, port: port)
         }
@@ -64,7 +73,56 @@ extension CableSpec {
             throw ControlPlaneError.unprocessableField(path: "\(key).remote",
                                                        message: "a remote end needs either `key` (encrypted) or `plain: true`, not both or neither")
         }
-        return CableEndSpec(switchName: "", port: nil, remote: RemoteEndSpec(listen: listen != nil, address: address, key: secret))
+        return CableEndSpec(switchName: "", port: nil, remote: .tcp(TCPEndSpec(listen: listen != nil, address: address, key: secret)))
+    }
+
+    /// `{remote, local?} | {group, interface, ttl?}` with `vni` and `port?`: each field on its own
+    /// (400), then how they combine (422).
+    static func vxlan(_ reader: inout JSONReader, _ path: String) throws -> VXLANSettings {
+        let vni = try reader.int("vni", in: 0...VXLANHeader.largestVNI)
+        let port = UInt16(try reader.int("port", in: 1...65535, default: Int(VXLANSettings.defaultPort)))
+        // Not an address at all: 400. An address of the wrong kind (a group as a peer): 422.
+        func address(_ field: String, multicast: Bool) throws -> InternetAddress? {
+            guard let text = try reader.optionalString(field) else { return nil }
+            guard let parsed = InternetAddress(host: text, port: port) else {
+                throw JSONFieldError(path: "\(path).\(field)", rule: "must be a numeric IPv4 or IPv6 address")
+            }
+            guard parsed.isMulticast == multicast else {
+                throw ControlPlaneError.unprocessableField(path: "\(path).\(field)",
+                                                           message: multicast ? "must be an IPv4 or IPv6 multicast group, like 239.1.1.1 or ff05::1"
+                                                                              : "must be a unicast address, not a multicast group")
+            }
+            return parsed
+        }
+        let remote = try address("remote", multicast: false)
+        let local = try address("local", multicast: false)
+        let group = try address("group", multicast: true)
+        let interface = try reader.optionalString("interface")
+        if let interface, !StackSpec.isInterfaceName(interface) {
+            throw JSONFieldError(path: "\(path).interface", rule: "must be an interface name: a letter, then up to 14 letters, digits, '_', '.' or '-'")
+        }
+        let ttl = try reader.optionalInt("ttl", in: 1...255)
+        try reader.finish()
+        switch (remote, group) {
+        case (let remote?, nil):
+            guard interface == nil && ttl == nil else {
+                throw ControlPlaneError.unprocessableField(path: path, message: "`interface` and `ttl` belong to a group end, not to one with `remote`")
+            }
+            if let local, local.isIPv6 != remote.isIPv6 {
+                throw ControlPlaneError.unprocessableField(path: "\(path).local", message: "`local` must be of the same family as `remote`")
+            }
+            return VXLANSettings(peers: .unicast(remote: remote.host), vni: vni, port: port, local: local?.host)
+        case (nil, let group?):
+            guard let interface else {
+                throw ControlPlaneError.unprocessableField(path: path, message: "a group end needs `interface`, the interface its datagrams use")
+            }
+            guard local == nil else {
+                throw ControlPlaneError.unprocessableField(path: "\(path).local", message: "`local` belongs to an end with `remote`")
+            }
+            return VXLANSettings(peers: .multicast(group: group.host, interface: interface, ttl: ttl ?? 1), vni: vni, port: port)
+        default:
+            throw ControlPlaneError.unprocessableField(path: path, message: "a VXLAN end names exactly one of `remote` (one peer) and `group` (multicast)")
+        }
     }
 
     /// Fields at the top of `impairments` apply to both directions; `a_to_b` and `b_to_a` then

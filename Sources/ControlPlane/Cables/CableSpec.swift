@@ -3,9 +3,33 @@
 import CableEngine
 import JSON
 
-/// A cable end on another host: wait for the peer or connect to it, encrypted with a pre-shared
-/// key or plain (raw frames, for a vde_plug stream).
-public struct RemoteEndSpec: Equatable, Sendable {
+/// A cable end on another host: a TCP stream, or a VXLAN tunnel.
+public enum RemoteEndSpec: Equatable, Sendable {
+    case tcp(TCPEndSpec)
+    case vxlan(VXLANSettings)
+
+    /// What carries the frames, and why that one: the answer a cable gives about its encapsulation.
+    var encapsulation: JSONObject {
+        switch self {
+        case .tcp(let tcp):
+            return ["kind": "tcp", "encrypted": JSON(tcp.key != nil),
+                    "reason": JSON("a TCP stream (vde_plug's framing" + (tcp.key != nil ? ", ChaCha20-Poly1305 with the pre-shared key" : ", plain")
+                                   + "): one connection that passes NAT and firewalls")]
+        case .vxlan(let settings):
+            let how: String
+            switch settings.peers {
+            case .unicast(let remote): how = "to \(remote)"
+            case .multicast(let group, let interface, _): how = "to group \(group) on \(interface), remote ends learned from their frames"
+            }
+            return ["kind": "vxlan", "encrypted": false,
+                    "reason": JSON("VXLAN (RFC 7348) over UDP port \(settings.port), VNI \(settings.vni), \(how): what kernels, switches and vdeplug4 speak, for paths without NAT")]
+        }
+    }
+}
+
+/// A TCP cable end: wait for the peer or connect to it, encrypted with a pre-shared key or plain
+/// (raw frames, for a vde_plug stream).
+public struct TCPEndSpec: Equatable, Sendable {
     public var listen: Bool
     /// HOST:PORT to listen on or connect to.
     public var address: String
@@ -34,24 +58,36 @@ public struct CableEndSpec: Equatable, Sendable {
 
     /// The API's view (never the key).
     public var json: JSONObject {
-        if let remote {
-            return ["remote": [remote.listen ? "listen" : "connect": JSON(remote.address), "encrypted": JSON(remote.key != nil)]]
+        switch remote {
+        case .tcp(let tcp)?: return ["remote": [tcp.listen ? "listen" : "connect": JSON(tcp.address), "encrypted": JSON(tcp.key != nil)]]
+        case .vxlan(let settings)?: return ["vxlan": .object(settings.json)]
+        case nil: return ["switch": JSON(switchName), "port": port.map { JSON($0) } ?? .null]
         }
-        return ["switch": JSON(switchName), "port": port.map { JSON($0) } ?? .null]
     }
 
     /// The store's encoding (with the key).
     var storedJSON: JSONObject {
         var object = json
-        if let remote { object["remote"] = ["listen": JSON(remote.listen), "address": JSON(remote.address), "key": JSON(remote.key)] }
+        if case .tcp(let tcp)? = remote { object["remote"] = ["listen": JSON(tcp.listen), "address": JSON(tcp.address), "key": JSON(tcp.key)] }
         return object
+    }
+
+    /// A VXLAN end's settings (nil for any other end).
+    var vxlan: VXLANSettings? {
+        if case .vxlan(let settings)? = remote { return settings }
+        return nil
     }
 
     init?(stored json: JSON?) {
         guard let json else { return nil }
         if let remote = json["remote"], let address = remote["address"]?.stringValue {
             self.init(switchName: "", port: nil,
-                      remote: RemoteEndSpec(listen: remote["listen"]?.boolValue ?? false, address: address, key: remote["key"]?.stringValue))
+                      remote: .tcp(TCPEndSpec(listen: remote["listen"]?.boolValue ?? false, address: address, key: remote["key"]?.stringValue)))
+            return
+        }
+        if let stored = json["vxlan"] {
+            guard let settings = VXLANSettings(stored: stored) else { return nil }
+            self.init(switchName: "", port: nil, remote: .vxlan(settings))
             return
         }
         guard let name = json["switch"]?.stringValue else { return nil }
