@@ -61,7 +61,7 @@ let package = Package(
         .testTarget(name: "CableWorkerTests", dependencies: ["CableWorker", "CableEngine", "VDEWire", "VSquareTesting", "JSON", "Posix"], swiftSettings: strict),
         .testTarget(name: "SwitchWorkerTests", dependencies: ["SwitchWorker", "SwitchEngine", "VDEWire", "VSquareTesting", "JSON", "Posix"],
                     swiftSettings: strict),
-        .testTarget(name: "ControlPlaneTests", dependencies: ["ControlPlane", "VSquareTesting"], swiftSettings: strict),
+        .testTarget(name: "ControlPlaneTests", dependencies: ["ControlPlane", "LabEngine", "VSquareTesting"], swiftSettings: strict),
         .testTarget(name: "HTTPAPITests", dependencies: ["HTTPAPI", "VSquareTesting", "JSON", "Log"], swiftSettings: strict),
         .testTarget(name: "VSquaredTests", dependencies: ["vsquared", "VSquareTesting", "JSON", "Posix", "VDEWire", "YAML"], swiftSettings: strict),
     ]

@@ -2,10 +2,11 @@
 // noun's own validator (MemberVocabulary); then how the members fit together is checked: names,
 // references, ports, VLANs, addresses and routes. Pure: a document in, problems out.
 //
-// The document: {description?, labels?, switches: [...], cables: [...], stacks: [...], checks: [...]}
-// (checks: LabCheck). A member is
-// its noun's create body plus `labels` (any member), `vlans` (a switch: [{vid, untagged, tagged}])
-// and `startup` (a stack: [{argv, timeout_s?}]), which only a lab knows.
+// The document: {description?, labels?, hosts?, switches: [...], cables: [...], stacks: [...], checks: [...]}
+// (checks: LabCheck; hosts: LabHosts). A member is
+// its noun's create body plus `labels` (any member), `vlans` (a switch: [{vid, untagged, tagged}]),
+// `startup` (a stack: [{argv, timeout_s?}]), `host` (a switch or stack) and `encapsulation` (a
+// cable between hosts), which only a lab knows.
 import JSON
 import Posix
 
@@ -17,23 +18,31 @@ public struct LabAnalysis: Sendable {
     public let stacks: [StackFacts]
     /// The graded checks the document declares (those without problems).
     public let checks: [LabCheck]
+    /// The hosts the lab spreads over (none: all on this one) and where each switch and stack runs
+    /// ("switch NAME" / "stack NAME" → host).
+    public let hosts: [LabHost]
+    public let placement: [String: String]
 
     public var errors: [LabProblem] { problems.filter { $0.severity == .error } }
     public var warnings: [LabProblem] { problems.filter { $0.severity == .warning } }
 
-    public init(problems: [LabProblem], switches: [SwitchFacts], cables: [CableFacts], stacks: [StackFacts], checks: [LabCheck] = []) {
+    public init(problems: [LabProblem], switches: [SwitchFacts], cables: [CableFacts], stacks: [StackFacts], checks: [LabCheck] = [],
+                hosts: [LabHost] = [], placement: [String: String] = [:]) {
         self.problems = problems
         self.switches = switches
         self.cables = cables
         self.stacks = stacks
         self.checks = checks
+        self.hosts = hosts
+        self.placement = placement
     }
 }
 
 public enum LabAnalyzer {
-    static let documentKeys: Set<String> = ["description", "labels", "switches", "cables", "stacks", "checks"]
+    static let documentKeys: Set<String> = ["description", "labels", "hosts", "switches", "cables", "stacks", "checks"]
     /// Fields of a member that belong to the lab, not to its noun's body.
-    static let labFields: [String: Set<String>] = ["switches": ["labels", "vlans", "stp_ports"], "cables": ["labels"], "stacks": ["labels", "startup"]]
+    static let labFields: [String: Set<String>] = ["switches": ["labels", "vlans", "stp_ports", "host"], "cables": ["labels", "encapsulation", "host"],
+                                                   "stacks": ["labels", "startup", "host"]]
 
     public static func analyze(_ document: JSON, vocabulary: some MemberVocabulary) -> LabAnalysis {
         var problems: [LabProblem] = []
@@ -197,9 +206,11 @@ public enum LabAnalyzer {
             warning("/switches/\(entry.index)", "empty_switch", "nothing is plugged into switch \(name)")
         }
         let checks = top["checks"].map { LabCheck.read($0, stacks: stacks.map(\.facts), error, warning) } ?? []
+        let hosts = LabHosts.read(document, error)
+        let placement = LabHosts.placement(LabMember.members(of: document), hosts: hosts, error)
         problems.sort { ($0.severity == .error ? 0 : 1, $0.pointer) < ($1.severity == .error ? 0 : 1, $1.pointer) }
         return LabAnalysis(problems: problems, switches: switches.map(\.facts), cables: cables.map(\.facts), stacks: stacks.map(\.facts),
-                           checks: checks)
+                           checks: checks, hosts: hosts, placement: placement)
     }
 
     static func checkLabels(_ labels: JSON?, at pointer: String, _ error: (String, String, String) -> Void) {

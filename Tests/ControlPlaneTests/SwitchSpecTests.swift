@@ -2,6 +2,7 @@
 // that brings a worker's configuration to the spec.
 @testable import ControlPlane
 import JSON
+import LabEngine
 import SwitchEngine
 import Testing
 

@@ -2,6 +2,7 @@
 // by POST and PATCH /v1/cables and by every lab member that is a cable.
 import CableEngine
 import JSON
+import LabEngine
 import Posix
 
 extension CableSpec {

@@ -289,8 +289,9 @@ public final class ClassManager: @unchecked Sendable {
     /// The analyzer's problems, each at its pointer under /template; then what one lab of it holds against the quotas.
     private func checkTemplate(_ template: JSON, quotas: Quotas) throws {
         let analysis = LabAnalyzer.analyze(template, vocabulary: labs.vocabulary)
-        guard analysis.errors.isEmpty else {
-            throw ControlPlaneError.invalidTopology(problems: analysis.errors.map { LabProblem($0.severity, "/template" + $0.pointer, $0.code, $0.message) })
+        let problems = analysis.errors + LabManager.hostProblems(analysis)
+        guard problems.isEmpty else {
+            throw ControlPlaneError.invalidTopology(problems: problems.map { LabProblem($0.severity, "/template" + $0.pointer, $0.code, $0.message) })
         }
         if let excess = quotas.excess(of: analysis) { throw ControlPlaneError.quotaExceeded(quota: excess.name, limit: excess.limit, wanted: excess.wanted, atOnce: false) }
     }

@@ -302,11 +302,23 @@ public final class LabManager: @unchecked Sendable {
         try save(spec)
     }
 
-    /// The document's analysis; a document with any error is refused with all of them.
+    /// The document's analysis; a document with any error is refused with all of them. A host
+    /// other than this one (a `hosts` entry with an api) must be a peer of this daemon, and this
+    /// daemon has none: such a document is refused rather than built here whole.
     private func analyzed(_ document: JSON) throws -> LabAnalysis {
         let analysis = LabAnalyzer.analyze(document, vocabulary: vocabulary)
-        guard analysis.errors.isEmpty else { throw ControlPlaneError.invalidTopology(problems: analysis.errors) }
+        let problems = analysis.errors + LabManager.hostProblems(analysis)
+        guard problems.isEmpty else { throw ControlPlaneError.invalidTopology(problems: problems) }
         return analysis
+    }
+
+    /// What this daemon cannot build of an analyzed document (pointers relative to it): every host
+    /// with an api is another vsquared, and none is a peer of this one.
+    static func hostProblems(_ analysis: LabAnalysis) -> [LabProblem] {
+        analysis.hosts.filter { !$0.isCoordinator }.sorted { $0.name < $1.name }.map { host in
+            LabProblem(.error, "/hosts/" + JSONPointer.token(host.name) + "/api", "unknown_peer",
+                       "host \(host.name) (\(host.api ?? "")) is not a peer of this vsquared, so it cannot take a share of this lab")
+        }
     }
 
     /// A member whose global name is taken by something outside this lab would be silently adopted: refuse.

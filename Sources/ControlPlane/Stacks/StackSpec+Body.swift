@@ -2,6 +2,7 @@
 // one validator of a stack's fields, used by /v1/stacks and by every lab member that is a stack.
 import CableEngine
 import JSON
+import LabEngine
 import Posix
 
 extension StackSpec {

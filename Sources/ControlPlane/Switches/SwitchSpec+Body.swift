@@ -2,6 +2,7 @@
 // and by every lab member that is a switch.
 import Glibc
 import JSON
+import LabEngine
 import Posix
 
 extension SwitchSpec {

@@ -3,6 +3,7 @@
 // (request, plug, unplug, gap). A scoped token sees the entries of its labs and classes.
 import ControlPlane
 import JSON
+import LabEngine
 import Posix
 
 public enum AuditRoutes {

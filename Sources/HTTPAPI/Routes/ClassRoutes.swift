@@ -4,6 +4,7 @@
 // course script when asked with `Accept: text/csv`, JSON otherwise.
 import ControlPlane
 import JSON
+import LabEngine
 import YAML
 
 public enum ClassRoutes {

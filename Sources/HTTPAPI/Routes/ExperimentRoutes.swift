@@ -4,6 +4,7 @@
 // with ?name=. A run answers 202 at once with its Location; its progress is in the event stream.
 import ControlPlane
 import JSON
+import LabEngine
 import Posix
 import YAML
 

@@ -3,6 +3,7 @@
 // issue, list and revoke; anyone may ask who they are.
 import ControlPlane
 import JSON
+import LabEngine
 import Posix
 
 public enum TokenRoutes {
