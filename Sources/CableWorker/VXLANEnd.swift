@@ -33,8 +33,8 @@ final class VXLANEnd: CableEnd {
     private var pathMTU = 1500
     private var largestFrame: Int
     private var vteps = VTEPTable<InternetAddress>()
-    private let receivedHeader = UnsafeMutableRawBufferPointer.allocate(byteCount: VXLANHeader.length, alignment: 8)
-    private let receivedFrame = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 16)
+    /// Datagrams (header and frame) with their senders, many per recvmmsg.
+    private let batch = ReceiveBatch(count: 32, slotSize: 65536, keepingSenders: true)
     private var framesIn: UInt64 = 0, bytesIn: UInt64 = 0, framesOut: UInt64 = 0, bytesOut: UInt64 = 0
     /// Multicast mode: frames sent to a learned VTEP alone rather than to the group.
     private var unicastOut: UInt64 = 0
@@ -58,11 +58,7 @@ final class VXLANEnd: CableEnd {
         largestFrame = VXLANHeader.largestFrame(pathMTU: pathMTU, ipv6: destination.isIPv6)
     }
 
-    deinit {
-        stop()
-        receivedHeader.deallocate()
-        receivedFrame.deallocate()
-    }
+    deinit { stop() }
 
     var isUp: Bool { socket != nil }
 
@@ -121,27 +117,36 @@ final class VXLANEnd: CableEnd {
 
     func handle(kind: EndTokenKind, events: Epoll.Events, now: UInt64, deliver: (UnsafeRawBufferPointer) -> Void) {
         guard let socket else { return }
-        for _ in 0..<64 {
-            guard let received = try? socket.receive(header: receivedHeader, frame: receivedFrame) else { return }
-            let (length, sender) = received
-            // Unicast: only the peer's datagrams cross.
-            guard let sender, isMulticast || sender.bytes == destination.bytes else {
-                foreign += 1
-                continue
-            }
-            if let refusal = VXLANHeader.refusal(UnsafeRawBufferPointer(receivedHeader), length: length, vni: settings.vni) {
-                refused[refusal, default: 0] += 1
-                continue
-            }
-            let frameLength = length - VXLANHeader.length
-            guard frameLength <= receivedFrame.count else { refused[.short, default: 0] += 1; continue }
-            let frame = UnsafeRawBufferPointer(rebasing: receivedFrame[..<frameLength])
-            // Kernel VTEPs send from a port hashed from the flow; answers go to the VXLAN port.
-            if isMulticast { vteps.learn(MACAddress(frame, at: 6), from: sender.withPort(settings.port), now: now) }
-            framesIn += 1
-            bytesIn += UInt64(frameLength)
-            deliver(frame)
+        // A few batches per wake-up, so one busy peer cannot starve the other end.
+        for _ in 0..<4 {
+            guard case .done(let count)? = try? batch.receive(from: socket.fd) else { return }
+            for index in 0..<count { accept(index, now: now, deliver: deliver) }
+            if count < batch.count { return }
         }
+    }
+
+    private func accept(_ index: Int, now: UInt64, deliver: (UnsafeRawBufferPointer) -> Void) {
+        let length = batch.length(index)
+        // Unicast: only the peer's datagrams cross.
+        guard let sender = batch.sender(index), isMulticast || sender.bytes == destination.bytes else {
+            foreign += 1
+            return
+        }
+        let slot = UnsafeRawBufferPointer(batch.slot(index))
+        if let refusal = VXLANHeader.refusal(slot, length: min(length, slot.count), vni: settings.vni) {
+            refused[refusal, default: 0] += 1
+            return
+        }
+        guard length <= slot.count else {
+            refused[.short, default: 0] += 1
+            return
+        }
+        let frame = UnsafeRawBufferPointer(rebasing: slot[VXLANHeader.length..<length])
+        // Kernel VTEPs send from a port hashed from the flow; answers go to the VXLAN port.
+        if isMulticast { vteps.learn(MACAddress(frame, at: 6), from: sender.withPort(settings.port), now: now) }
+        framesIn += 1
+        bytesIn += UInt64(frame.count)
+        deliver(frame)
     }
 
     func fits(_ length: Int) -> Bool { length <= largestFrame }

@@ -12,18 +12,22 @@ public final class ReceiveBatch {
     private let slab: UnsafeMutableRawPointer
     private let headers: UnsafeMutablePointer<CLinux_mmsghdr>
     private let vectors: UnsafeMutablePointer<iovec>
+    /// Each datagram's sender, when asked for (UDP); nil for connected sockets.
+    private let senders: UnsafeMutablePointer<sockaddr_storage>?
 
-    public init(count: Int, slotSize: Int) {
+    public init(count: Int, slotSize: Int, keepingSenders: Bool = false) {
         self.count = count
         self.slotSize = slotSize
         slab = .allocate(byteCount: count * slotSize, alignment: 64)
         headers = .allocate(capacity: count)
         vectors = .allocate(capacity: count)
+        senders = keepingSenders ? .allocate(capacity: count) : nil
         for index in 0..<count {
             vectors[index] = iovec(iov_base: slab + index * slotSize, iov_len: slotSize)
             headers[index] = CLinux_mmsghdr()
             headers[index].msg_hdr.msg_iov = vectors + index
             headers[index].msg_hdr.msg_iovlen = 1
+            if let senders { headers[index].msg_hdr.msg_name = UnsafeMutableRawPointer(senders + index) }
         }
     }
 
@@ -31,11 +35,16 @@ public final class ReceiveBatch {
         slab.deallocate()
         headers.deallocate()
         vectors.deallocate()
+        senders?.deallocate()
     }
 
     /// Receives what is queued on `fd`, without blocking; `.done(n)` means slots 0..<n are filled.
     public func receive(from fd: Int32) throws -> IOResult<Int> {
-        try nonBlockingSyscall("recvmmsg") {
+        // The kernel shortens each name length to the address it wrote: give the room back.
+        if senders != nil {
+            for index in 0..<count { headers[index].msg_hdr.msg_namelen = socklen_t(MemoryLayout<sockaddr_storage>.size) }
+        }
+        return try nonBlockingSyscall("recvmmsg") {
             CLinux_recvmmsg(fd, headers, UInt32(count), Int32(MSG_DONTWAIT) | CLinux_MSG_TRUNC)
         }.map(Int.init)
     }
@@ -46,6 +55,12 @@ public final class ReceiveBatch {
         let length = Int(headers[index].msg_len)
         if headers[index].msg_hdr.msg_flags & Int32(MSG_TRUNC) != 0 { return max(length, slotSize + 1) }
         return length
+    }
+
+    /// Who sent datagram `index` (with `keepingSenders`).
+    public func sender(_ index: Int) -> InternetAddress? {
+        guard let senders else { return nil }
+        return InternetAddress(storage: UnsafeRawPointer(senders + index))
     }
 
     /// The slot that holds datagram `index`.

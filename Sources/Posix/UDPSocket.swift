@@ -1,6 +1,6 @@
 // UDPSocket: a nonblocking UDP socket for tunnels (VXLAN): bound to a port, optionally a member of
 // a multicast group on one interface, sending a header and a frame as one datagram without copying
-// them together, and receiving the header apart from the frame. Peers are InternetAddress values
+// them together (receiving is ReceiveBatch's, keeping senders). Peers are InternetAddress values
 // (the kernel's bytes, hashable) so the hot path formats no text.
 import CLinux
 import Glibc
@@ -100,7 +100,7 @@ public struct InternetAddress: Hashable, Sendable, CustomStringConvertible {
 public final class UDPSocket {
     public let socket: Socket
     public let isIPv6: Bool
-    /// Scratch space for one peer address per call.
+    /// Scratch space for the peer address of a send.
     private let name = UnsafeMutableRawPointer.allocate(byteCount: MemoryLayout<sockaddr_storage>.size, alignment: 16)
 
     public var fd: Int32 { socket.fd }
@@ -167,23 +167,6 @@ public final class UDPSocket {
             message.msg_iovlen = 2
             return try nonBlockingSyscall("sendmsg") { sendmsg(socket.fd, &message, Int32(MSG_DONTWAIT) | Int32(MSG_NOSIGNAL)) }.map { Int($0) }
         }
-    }
-
-    /// Receives one datagram, its first `header.count` bytes into `header` and the rest into
-    /// `frame`: its whole length (larger than both buffers when truncated) and sender, or nil when none waits.
-    @inline(__always)
-    public func receive(header: UnsafeMutableRawBufferPointer, frame: UnsafeMutableRawBufferPointer) throws -> (length: Int, from: InternetAddress?)? {
-        var vectors = (iovec(iov_base: header.baseAddress, iov_len: header.count), iovec(iov_base: frame.baseAddress, iov_len: frame.count))
-        let result = try withUnsafeMutableBytes(of: &vectors) { raw in
-            var message = msghdr()
-            message.msg_name = name
-            message.msg_namelen = socklen_t(MemoryLayout<sockaddr_storage>.size)
-            message.msg_iov = raw.baseAddress!.assumingMemoryBound(to: iovec.self)
-            message.msg_iovlen = 2
-            return try nonBlockingSyscall("recvmsg") { recvmsg(socket.fd, &message, Int32(MSG_DONTWAIT) | CLinux_MSG_TRUNC) }
-        }
-        guard case .done(let length) = result else { return nil }
-        return (Int(length), InternetAddress(storage: name))
     }
 
     /// The path MTU towards `peer` as the kernel knows it now (a connected probe socket's IP_MTU).
