@@ -76,6 +76,31 @@ struct VXLANEndTests {
         #expect(after?["dropped"]?["too_big"]?.intValue == 0 && after?["dropped"]?["foreign"]?.intValue == 0, "\(after ?? nil)")
     }
 
+    @Test func anIPv6UnderlayCarriesFramesUpToItsSmallerLimit() throws {
+        let pair = try NamespacePair()
+        let sw = try SwitchProcess(name: "s1")
+        let near = "fd00:201:\(pair.subnet)::1", far = "fd00:201:\(pair.subnet)::2"
+        for command in ["ip -n \(pair.a) -6 addr add \(near)/64 dev \(pair.vethA) nodad", "ip -n \(pair.b) -6 addr add \(far)/64 dev \(pair.vethB) nodad",
+                        "ip -n \(pair.b) link add vx0 type vxlan id \(VXLANEndTests.vni) remote \(near) local \(far) dstport 4789 dev \(pair.vethB)",
+                        "ip -n \(pair.b) addr add 10.203.0.2/24 dev vx0", "ip -n \(pair.b) link set vx0 up"] {
+            #expect(shell(command) == 0, "\(command)")
+        }
+        let tunnel = try NamespacedCable(in: pair.a, switchDirectory: sw.switchDirectory, directory: sw.directory, name: "vx",
+                                         ["--b-vxlan-remote", far, "--vni", String(VXLANEndTests.vni)])
+        let plug = try NamespacedCable(in: pair.a, switchDirectory: sw.switchDirectory, directory: sw.directory, name: "plug", ["--b-tap", "eth0"])
+        #expect(shell("ip -n \(pair.a) addr add 10.203.0.1/24 dev eth0 && ip -n \(pair.a) link set eth0 up") == 0)
+        _ = plug
+        let end = try tunnel.status()["ends"]?[1]
+        #expect(end?["overhead"]?.intValue == 70 && end?["largest_frame"]?.intValue == 1444, "\(end ?? nil)")
+        #expect(eventually(timeoutSeconds: 10) { shell("ip netns exec \(pair.a) ping -c 1 -W 1 10.203.0.2 > /dev/null") == 0 }, "no ping over IPv6")
+        // 1402 + 28 = 1430: what 1500 leaves after 70 bytes of IPv6 tunnel.
+        for size in [0, 500, 1401, 1402] {
+            #expect(shell("ip netns exec \(pair.a) ping -M do -c 1 -W 2 -s \(size) 10.203.0.2 > /dev/null") == 0, "\(size) bytes")
+        }
+        #expect(shell("ip netns exec \(pair.a) ping -M do -c 1 -W 1 -s 1403 10.203.0.2 > /dev/null") != 0)
+        #expect(try tunnel.counters()["a_to_b"]?["drops"]?["mtu"]?.intValue == 1)
+    }
+
     @Test func badAndForeignDatagramsAreCountedAndNeverCross() throws {
         let pair = try NamespacePair()
         let sw = try SwitchProcess(name: "s1")
