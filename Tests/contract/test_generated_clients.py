@@ -23,23 +23,26 @@ BIN = ROOT / ".venv" / "bin"
 def generated():
     """A directory holding the generated package `vsquare_client` and module `vsquare_models`."""
     directory = pathlib.Path(tempfile.mkdtemp(prefix="vsq-clients-"))
-    client = subprocess.run(
-        [str(BIN / "openapi-python-client"), "generate", "--path", str(SPEC), "--meta", "none", "--fail-on-warning",
-         "--config", str(HERE / "openapi-python-client.yaml"), "--output-path", str(directory / "vsquare_client")],
-        capture_output=True, text=True)
-    output = client.stdout + client.stderr
-    assert client.returncode == 0 and "warning" not in output.lower(), output
-    models = subprocess.run(
-        [str(BIN / "datamodel-codegen"), "--input", str(SPEC), "--input-file-type", "openapi",
-         "--output", str(directory / "vsquare_models.py"), "--output-model-type", "pydantic_v2.BaseModel",
-         "--use-annotated", "--formatters", "builtin", "--target-python-version", "3.11"],
-        capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "error"})
-    output = models.stdout + models.stderr
-    assert models.returncode == 0 and "warning" not in output.lower(), output
-    sys.path.insert(0, str(directory))
-    yield directory
-    sys.path.remove(str(directory))
-    shutil.rmtree(directory, ignore_errors=True)
+    # Removed even when generation fails (an assertion before the yield).
+    try:
+        client = subprocess.run(
+            [str(BIN / "openapi-python-client"), "generate", "--path", str(SPEC), "--meta", "none", "--fail-on-warning",
+             "--config", str(HERE / "openapi-python-client.yaml"), "--output-path", str(directory / "vsquare_client")],
+            capture_output=True, text=True)
+        output = client.stdout + client.stderr
+        assert client.returncode == 0 and "warning" not in output.lower(), output
+        models = subprocess.run(
+            [str(BIN / "datamodel-codegen"), "--input", str(SPEC), "--input-file-type", "openapi",
+             "--output", str(directory / "vsquare_models.py"), "--output-model-type", "pydantic_v2.BaseModel",
+             "--use-annotated", "--formatters", "builtin", "--target-python-version", "3.11"],
+            capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "error"})
+        output = models.stdout + models.stderr
+        assert models.returncode == 0 and "warning" not in output.lower(), output
+        sys.path.insert(0, str(directory))
+        yield directory
+        sys.path.remove(str(directory))
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def test_the_generated_client_drives_switches_cables_and_stacks(generated, daemon):
