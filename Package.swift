@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "PacketCapture", dependencies: ["CPcap"], swiftSettings: strict),
         .target(name: "VDEWire", dependencies: ["Posix"], swiftSettings: strict),
         .target(name: "SwitchEngine", swiftSettings: hotPath),
-        .target(name: "CableEngine", dependencies: ["JSON", "SwitchEngine"], swiftSettings: strict),
+        .target(name: "CableEngine", dependencies: ["JSON", "Posix", "SwitchEngine"], swiftSettings: strict),
         .target(name: "LabEngine", dependencies: ["JSON", "Posix"], swiftSettings: strict),
         .target(name: "ExperimentEngine", dependencies: ["JSON", "LabEngine", "PacketCapture", "Posix"], swiftSettings: strict),
         .target(name: "CableWorker", dependencies: ["CableEngine", "SwitchEngine", "VDEWire", "WorkerControl", "PacketCapture", "CSodium", "CSlirp", "JSON", "Posix", "Log"],

@@ -2,6 +2,7 @@
 // multicast group it talks to), shared by the control plane that validates and stores it and the
 // cable worker that runs it.
 import JSON
+import Posix
 
 /// What a VXLAN end is: its network, its port, and who it talks to.
 public struct VXLANSettings: Equatable, Sendable {
@@ -27,6 +28,22 @@ public struct VXLANSettings: Equatable, Sendable {
 }
 
 extension VXLANSettings {
+    /// The remote or the group, with the port (nil only for text that is no numeric address).
+    public var destination: InternetAddress? {
+        switch peers {
+        case .unicast(let host), .multicast(let host, _, _): return InternetAddress(host: host, port: port)
+        }
+    }
+
+    /// Where the end's socket binds: `local`, or every address of the peer's family. A group end
+    /// binds the wildcard, as vdeplug4 does, to hear both the group and the VTEPs that answer unicast.
+    public var bindAddress: SocketAddress {
+        let ipv6 = destination?.isIPv6 ?? false
+        var host = ipv6 ? "::" : "0.0.0.0"
+        if case .unicast = peers, let local { host = local }
+        return ipv6 ? .ipv6(host: host, port: port) : .ipv4(host: host, port: port)
+    }
+
     /// The API's and the store's view (nothing in it is secret).
     public var json: JSONObject {
         var object: JSONObject = ["vni": JSON(vni), "port": JSON(Int(port))]

@@ -11,15 +11,6 @@ import JSON
 import Posix
 import SwitchEngine
 
-extension VXLANSettings {
-    /// The remote or group address, with the port.
-    var destination: InternetAddress? {
-        switch peers {
-        case .unicast(let host), .multicast(let host, _, _): return InternetAddress(host: host, port: port)
-        }
-    }
-}
-
 final class VXLANEnd: CableEnd {
     let side: String
     let settings: VXLANSettings
@@ -69,10 +60,7 @@ final class VXLANEnd: CableEnd {
 
     func start(now: UInt64) {
         do {
-            let wildcard = destination.isIPv6 ? "::" : "0.0.0.0"
-            // Multicast binds the wildcard, as vdeplug4 does, to hear both the group and the VTEPs that answer unicast.
-            let bound = isMulticast ? wildcard : settings.local ?? wildcard
-            let socket = try UDPSocket(bind: destination.isIPv6 ? .ipv6(host: bound, port: settings.port) : .ipv4(host: bound, port: settings.port))
+            let socket = try UDPSocket(bind: settings.bindAddress)
             if case .multicast(_, let interface, let ttl) = settings.peers {
                 guard let index = UDPSocket.interfaceIndex(interface) else {
                     socket.close()
@@ -128,7 +116,7 @@ final class VXLANEnd: CableEnd {
     private func accept(_ index: Int, now: UInt64, deliver: (UnsafeRawBufferPointer) -> Void) {
         let length = batch.length(index)
         // Unicast: only the peer's datagrams cross.
-        guard let sender = batch.sender(index), isMulticast || sender.bytes == destination.bytes else {
+        guard let sender = batch.sender(index), isMulticast || sender.sameHost(as: destination) else {
             foreign += 1
             return
         }
@@ -153,8 +141,7 @@ final class VXLANEnd: CableEnd {
 
     func send(_ frame: UnsafeRawBufferPointer) -> Bool {
         guard let socket else { return false }
-        let now = Clock.monotonicNanoseconds()
-        let vtep = isMulticast ? vteps.vtep(for: MACAddress(frame, at: 0), now: now) : nil
+        let vtep = isMulticast ? vteps.vtep(for: MACAddress(frame, at: 0), now: Clock.monotonicNanoseconds()) : nil
         do {
             let sent = try header.withUnsafeBytes { try socket.send($0, frame, to: vtep ?? destination) }
             guard case .done = sent else { return false }
@@ -164,7 +151,7 @@ final class VXLANEnd: CableEnd {
             return true
         } catch let error as Errno where error.code == EMSGSIZE {
             tooBig += 1
-            refreshPathMTU(now)
+            refreshPathMTU(Clock.monotonicNanoseconds())
             return false
         } catch {
             // ICMP errors from the peer (port unreachable) come back on the next send: counted, not fatal.

@@ -5,25 +5,22 @@
 import CLinux
 import Glibc
 
-/// An IPv4 or IPv6 address and port as the kernel gives them.
+/// An IPv4 or IPv6 address and port as the kernel gives them: the address's 16 bytes (IPv4 in the
+/// first 4) held in two words, so reading one per received datagram allocates nothing.
 public struct InternetAddress: Hashable, Sendable, CustomStringConvertible {
     public let isIPv6: Bool
-    /// Network byte order; IPv4 uses the first 4.
-    public let bytes: [UInt8]
-    public let port: UInt16
+    public private(set) var port: UInt16
+    /// The address bytes in network order, as they lie in memory.
+    private var words: (first: UInt64, second: UInt64) = (0, 0)
 
     public init?(_ address: SocketAddress) {
         switch address {
         case .ipv4(let host, let port):
             guard var addr = SocketAddress.parse4(host) else { return nil }
-            bytes = withUnsafeBytes(of: &addr) { Array($0) }
-            isIPv6 = false
-            self.port = port
+            self.init(isIPv6: false, port: port, address: &addr)
         case .ipv6(let host, let port):
             guard var addr = SocketAddress.parse6(host) else { return nil }
-            bytes = withUnsafeBytes(of: &addr) { Array($0) }
-            isIPv6 = true
-            self.port = port
+            self.init(isIPv6: true, port: port, address: &addr)
         case .unix:
             return nil
         }
@@ -39,38 +36,61 @@ public struct InternetAddress: Hashable, Sendable, CustomStringConvertible {
         case AF_INET:
             let sin = storage.load(as: sockaddr_in.self)
             var addr = sin.sin_addr
-            bytes = withUnsafeBytes(of: &addr) { Array($0) }
-            port = UInt16(bigEndian: sin.sin_port)
-            isIPv6 = false
+            self.init(isIPv6: false, port: UInt16(bigEndian: sin.sin_port), address: &addr)
         case AF_INET6:
             let sin6 = storage.load(as: sockaddr_in6.self)
             var addr = sin6.sin6_addr
-            bytes = withUnsafeBytes(of: &addr) { Array($0) }
-            port = UInt16(bigEndian: sin6.sin6_port)
-            isIPv6 = true
+            self.init(isIPv6: true, port: UInt16(bigEndian: sin6.sin6_port), address: &addr)
         default:
             return nil
         }
     }
 
+    /// `address` is an in_addr or in6_addr.
+    private init<Address>(isIPv6: Bool, port: UInt16, address: inout Address) {
+        self.isIPv6 = isIPv6
+        self.port = port
+        withUnsafeBytes(of: &address) { source in
+            withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: source.prefix(16))) }
+        }
+    }
+
+    public static func == (lhs: InternetAddress, rhs: InternetAddress) -> Bool { lhs.sameHost(as: rhs) && lhs.port == rhs.port }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(isIPv6)
+        hasher.combine(port)
+        hasher.combine(words.first)
+        hasher.combine(words.second)
+    }
+
+    /// The same address, whatever the ports.
+    public func sameHost(as other: InternetAddress) -> Bool {
+        isIPv6 == other.isIPv6 && words.first == other.words.first && words.second == other.words.second
+    }
+
     /// The same host at another port.
     public func withPort(_ port: UInt16) -> InternetAddress {
-        InternetAddress(isIPv6: isIPv6, bytes: bytes, port: port)
+        var moved = self
+        moved.port = port
+        return moved
     }
 
-    private init(isIPv6: Bool, bytes: [UInt8], port: UInt16) {
-        self.isIPv6 = isIPv6
-        self.bytes = bytes
-        self.port = port
+    /// Whether this is an IPv4 or IPv6 multicast group (the first byte: ff, or 1110xxxx).
+    public var isMulticast: Bool {
+        let first = withUnsafeBytes(of: words) { $0[0] }
+        return isIPv6 ? first == 0xFF : first & 0xF0 == 0xE0
     }
 
-    /// Whether this is an IPv4 or IPv6 multicast group.
-    public var isMulticast: Bool { isIPv6 ? bytes[0] == 0xFF : bytes[0] & 0xF0 == 0xE0 }
+    /// Copies the address bytes (4 or 16) to `destination`, an in_addr or in6_addr.
+    func copyAddress(to destination: UnsafeMutableRawBufferPointer) {
+        withUnsafeBytes(of: words) { destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0.prefix(isIPv6 ? 16 : 4))) }
+    }
 
     /// The address without its port.
     public var host: String {
         var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
-        bytes.withUnsafeBytes { _ = inet_ntop(isIPv6 ? AF_INET6 : AF_INET, $0.baseAddress, &text, socklen_t(text.count)) }
+        withUnsafeBytes(of: words) { _ = inet_ntop(isIPv6 ? AF_INET6 : AF_INET, $0.baseAddress, &text, socklen_t(text.count)) }
         return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
@@ -84,14 +104,14 @@ public struct InternetAddress: Hashable, Sendable, CustomStringConvertible {
             var sin6 = sockaddr_in6()
             sin6.sin6_family = sa_family_t(AF_INET6)
             sin6.sin6_port = port.bigEndian
-            withUnsafeMutableBytes(of: &sin6.sin6_addr) { $0.copyBytes(from: bytes) }
+            withUnsafeMutableBytes(of: &sin6.sin6_addr) { copyAddress(to: $0) }
             storage.storeBytes(of: sin6, as: sockaddr_in6.self)
             return socklen_t(MemoryLayout<sockaddr_in6>.size)
         }
         var sin = sockaddr_in()
         sin.sin_family = sa_family_t(AF_INET)
         sin.sin_port = port.bigEndian
-        withUnsafeMutableBytes(of: &sin.sin_addr) { $0.copyBytes(from: bytes.prefix(4)) }
+        withUnsafeMutableBytes(of: &sin.sin_addr) { copyAddress(to: $0) }
         storage.storeBytes(of: sin, as: sockaddr_in.self)
         return socklen_t(MemoryLayout<sockaddr_in>.size)
     }
@@ -129,7 +149,7 @@ public final class UDPSocket {
     public func join(group: InternetAddress, interfaceIndex: UInt32, ttl: Int32) throws {
         if isIPv6 {
             var request = ipv6_mreq()
-            withUnsafeMutableBytes(of: &request.ipv6mr_multiaddr) { $0.copyBytes(from: group.bytes) }
+            withUnsafeMutableBytes(of: &request.ipv6mr_multiaddr) { group.copyAddress(to: $0) }
             request.ipv6mr_interface = interfaceIndex
             try withUnsafeBytes(of: &request) { try setOption(Int32(IPPROTO_IPV6), IPV6_ADD_MEMBERSHIP, $0) }
             var index = Int32(bitPattern: interfaceIndex)
@@ -138,7 +158,7 @@ public final class UDPSocket {
             try socket.setOption(Int32(IPPROTO_IPV6), IPV6_MULTICAST_LOOP, 0)
         } else {
             var request = ip_mreqn()
-            withUnsafeMutableBytes(of: &request.imr_multiaddr) { $0.copyBytes(from: group.bytes.prefix(4)) }
+            withUnsafeMutableBytes(of: &request.imr_multiaddr) { group.copyAddress(to: $0) }
             request.imr_ifindex = Int32(bitPattern: interfaceIndex)
             try withUnsafeBytes(of: &request) { try setOption(Int32(IPPROTO_IP), IP_ADD_MEMBERSHIP, $0) }
             var outgoing = ip_mreqn()

@@ -40,6 +40,16 @@ struct VXLANEndTests {
     /// Sizes of ICMP payload from empty to the largest that fits a 1500-byte underlay (1422 + 28 = 1450).
     static let pingSizes = [0, 1, 18, 100, 333, 576, 1000, 1200, 1400, 1421, 1422]
 
+    /// In namespace a, on switch `sw`: our VXLAN end towards `remote`, and a tap stack at 10.203.0.1
+    /// (MTU 1500, so an oversized frame can be tried).
+    func tunnelAndStack(_ pair: NamespacePair, _ sw: SwitchProcess, remote: String) throws -> (tunnel: NamespacedCable, plug: NamespacedCable) {
+        let tunnel = try NamespacedCable(in: pair.a, switchDirectory: sw.switchDirectory, directory: sw.directory, name: "vx",
+                                         ["--b-vxlan-remote", remote, "--vni", String(VXLANEndTests.vni)])
+        let plug = try NamespacedCable(in: pair.a, switchDirectory: sw.switchDirectory, directory: sw.directory, name: "plug", ["--b-tap", "eth0"])
+        #expect(shell("ip -n \(pair.a) addr add 10.203.0.1/24 dev eth0 && ip -n \(pair.a) link set eth0 up") == 0)
+        return (tunnel, plug)
+    }
+
     @Test func aKernelVXLANDeviceAndOurEndPassPingsOfEverySize() throws {
         let pair = try NamespacePair()
         let sw = try SwitchProcess(name: "s1")
@@ -50,11 +60,7 @@ struct VXLANEndTests {
                         "ip -n \(pair.b) addr add 10.203.0.2/24 dev br0", "ip -n \(pair.b) link set vx0 up", "ip -n \(pair.b) link set br0 up"] {
             #expect(shell(command) == 0, "\(command)")
         }
-        let tunnel = try NamespacedCable(in: pair.a, switchDirectory: sw.switchDirectory, directory: sw.directory, name: "vx",
-                                         ["--b-vxlan-remote", far, "--vni", String(VXLANEndTests.vni)])
-        // Our side's stack: a tap in a on the same switch (MTU 1500, so an oversized frame can be tried).
-        let plug = try NamespacedCable(in: pair.a, switchDirectory: sw.switchDirectory, directory: sw.directory, name: "plug", ["--b-tap", "eth0"])
-        #expect(shell("ip -n \(pair.a) addr add 10.203.0.1/24 dev eth0 && ip -n \(pair.a) link set eth0 up") == 0)
+        let (tunnel, plug) = try tunnelAndStack(pair, sw, remote: far)
         _ = plug
 
         let end = try tunnel.status()["ends"]?[1]
@@ -85,10 +91,7 @@ struct VXLANEndTests {
                         "ip -n \(pair.b) addr add 10.203.0.2/24 dev vx0", "ip -n \(pair.b) link set vx0 up"] {
             #expect(shell(command) == 0, "\(command)")
         }
-        let tunnel = try NamespacedCable(in: pair.a, switchDirectory: sw.switchDirectory, directory: sw.directory, name: "vx",
-                                         ["--b-vxlan-remote", far, "--vni", String(VXLANEndTests.vni)])
-        let plug = try NamespacedCable(in: pair.a, switchDirectory: sw.switchDirectory, directory: sw.directory, name: "plug", ["--b-tap", "eth0"])
-        #expect(shell("ip -n \(pair.a) addr add 10.203.0.1/24 dev eth0 && ip -n \(pair.a) link set eth0 up") == 0)
+        let (tunnel, plug) = try tunnelAndStack(pair, sw, remote: far)
         _ = plug
         let end = try tunnel.status()["ends"]?[1]
         #expect(end?["overhead"]?.intValue == 70 && end?["largest_frame"]?.intValue == 1444, "\(end ?? nil)")

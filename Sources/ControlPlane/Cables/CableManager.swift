@@ -106,25 +106,15 @@ public final class CableManager: @unchecked Sendable {
         }) {
             throw ControlPlaneError.conflict(code: "port_in_use", message: "cable \(other.spec.name) already uses UDP port \(settings.port) for VXLAN")
         }
-        var bound = settings.local
-        if case .multicast(_, let interface, _) = settings.peers {
-            guard UDPSocket.interfaceIndex(interface) != nil else {
-                throw ControlPlaneError.unprocessableField(path: "b.vxlan.interface", message: "this host has no interface named \(interface)")
-            }
-            bound = nil
+        if case .multicast(_, let interface, _) = settings.peers, UDPSocket.interfaceIndex(interface) == nil {
+            throw ControlPlaneError.unprocessableField(path: "b.vxlan.interface", message: "this host has no interface named \(interface)")
         }
-        let ipv6: Bool
-        switch settings.peers {
-        case .unicast(let host), .multicast(let host, _, _): ipv6 = host.contains(":")
-        }
-        let host = bound ?? (ipv6 ? "::" : "0.0.0.0")
         do {
-            let probe = try UDPSocket(bind: ipv6 ? .ipv6(host: host, port: settings.port) : .ipv4(host: host, port: settings.port))
-            probe.close()
+            try UDPSocket(bind: settings.bindAddress).close()
         } catch let error as Errno where error.code == EADDRINUSE {
             throw ControlPlaneError.conflict(code: "port_in_use", message: "UDP port \(settings.port) is in use on this host")
         } catch let error as Errno where error.code == EADDRNOTAVAIL {
-            throw ControlPlaneError.unprocessableField(path: "b.vxlan.local", message: "this host has no address \(host)")
+            throw ControlPlaneError.unprocessableField(path: "b.vxlan.local", message: "this host has no address \(settings.local ?? "")")
         }
     }
 
