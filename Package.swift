@@ -24,6 +24,7 @@ let package = Package(
         // libslirp's pkg-config file wants glib's development files; its header needs none, so no pkgConfig here.
         .systemLibrary(name: "CSlirp", providers: [.apt(["libslirp-dev"])]),
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
         .target(name: "CLinux", cSettings: [.define("_GNU_SOURCE")]),
 
@@ -31,6 +32,7 @@ let package = Package(
         .target(name: "Log", dependencies: ["Posix"], swiftSettings: strict),
         .target(name: "JSON", dependencies: ["CJansson"], swiftSettings: strict),
         .target(name: "YAML", dependencies: ["CYAML", "JSON"], swiftSettings: strict),
+        .target(name: "HTTPClient", dependencies: ["CCurl", "JSON"], swiftSettings: strict),
         .target(name: "PacketCapture", dependencies: ["CPcap"], swiftSettings: strict),
         .target(name: "VDEWire", dependencies: ["Posix"], swiftSettings: strict),
         .target(name: "SwitchEngine", swiftSettings: hotPath),
@@ -43,7 +45,7 @@ let package = Package(
         .target(name: "WorkerControl", dependencies: ["JSON", "PacketCapture", "Posix", "Log"], swiftSettings: strict),
         .target(name: "SwitchWorker", dependencies: ["SwitchEngine", "VDEWire", "WorkerControl", "PacketCapture", "JSON", "Posix", "Log"], swiftSettings: hotPath),
         .executableTarget(name: "vsquare-switch", dependencies: ["SwitchWorker", "JSON", "Posix", "Log"], swiftSettings: strict),
-        .target(name: "ControlPlane", dependencies: ["CSQLite", "CSodium", "JSON", "Posix", "Log", "SwitchEngine", "CableEngine", "LabEngine", "ExperimentEngine"],
+        .target(name: "ControlPlane", dependencies: ["CSQLite", "CSodium", "HTTPClient", "JSON", "Posix", "Log", "SwitchEngine", "CableEngine", "LabEngine", "ExperimentEngine"],
                 swiftSettings: strict),
         .target(name: "HTTPAPI", dependencies: ["CMicroHTTPD", "ControlPlane", "CableEngine", "LabEngine", "PacketCapture", "JSON", "YAML", "Posix", "Log"],
                 swiftSettings: strict),

@@ -31,6 +31,10 @@ public enum ControlPlaneError: Error, Equatable, Sendable, CustomStringConvertib
     /// Over a quota (`quota_exceeded`, naming it): 429 when that many are in use at once, worth a
     /// retry; 403 when it can never be (a lab too big, a detached process under a limit of commands at once).
     case quotaExceeded(quota: Quotas.Name, limit: Int, wanted: Int, atOnce: Bool)
+    /// Another vsquared (a host of the lab) did not do what was asked of it (502 `peer_failed`).
+    case peerFailed(host: String, message: String)
+    /// Only a peer of VSQUARE_PEERS may hand this vsquared a share of a lab (403 `not_a_peer`).
+    case notAPeer(message: String)
 
     public var code: String {
         switch self {
@@ -45,6 +49,8 @@ public enum ControlPlaneError: Error, Equatable, Sendable, CustomStringConvertib
         case .staleGeneration: return "generation_mismatch"
         case .applyFailed: return "apply_failed"
         case .quotaExceeded: return "quota_exceeded"
+        case .peerFailed: return "peer_failed"
+        case .notAPeer: return "not_a_peer"
         }
     }
 
@@ -68,6 +74,8 @@ public enum ControlPlaneError: Error, Equatable, Sendable, CustomStringConvertib
             if atOnce { return "quota \(quota.rawValue) is \(limit) at once; that many are in use" }
             if quota.isConcurrent { return "quota \(quota.rawValue) is \(limit) at once: a detached process outlives its request and cannot be counted" }
             return "quota \(quota.rawValue) is \(limit) per lab; this would make \(wanted)"
+        case .peerFailed(let host, let message): return "host \(host) did not do it: \(message)"
+        case .notAPeer(let message): return message
         }
     }
 }

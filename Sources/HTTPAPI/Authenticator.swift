@@ -1,5 +1,5 @@
 // Authenticator: who a request comes from, before any handler runs. A bearer token presented is
-// looked up (VSQUARE_TOKENS tokens are admins; issued tokens have their role); an unknown, revoked
+// looked up (VSQUARE_TOKENS tokens are admins; a VSQUARE_PEERS token is that peer; issued tokens have their role); an unknown, revoked
 // or expired one is 401. Without a token, a vsquared with VSQUARE_TOKENS answers 401 (except
 // GET /v1/health and the dashboard's files: the page must load to ask for a token); an open one
 // takes the request for an anonymous admin's. What each principal may then do is AccessPolicy's.
@@ -8,10 +8,13 @@ import Posix
 
 public struct Authenticator: HTTPResponder {
     public let tokens: TokenManager
+    /// Other vsquared daemons: a peer's token makes the request that peer's.
+    public let peers: PeerBook
     public let next: any HTTPResponder
 
-    public init(tokens: TokenManager, next: any HTTPResponder) {
+    public init(tokens: TokenManager, peers: PeerBook = PeerBook(), next: any HTTPResponder) {
         self.tokens = tokens
+        self.peers = peers
         self.next = next
     }
 
@@ -33,7 +36,8 @@ public struct Authenticator: HTTPResponder {
             request.principal = .anonymous
             return next.respond(to: request)
         }
-        guard header.hasPrefix("Bearer "), let principal = tokens.principal(for: String(header.dropFirst(7))) else {
+        let token = String(header.dropFirst(7))
+        guard header.hasPrefix("Bearer "), let principal = peers.peer(token: token).map({ Principal.peer($0.url) }) ?? tokens.principal(for: token) else {
             return unauthorized(request, "the bearer token is unknown, revoked or expired")
         }
         // What the principal may do with the route it reaches is the router's gate's (AccessPolicy).

@@ -31,11 +31,12 @@ public struct Problem: Error, Sendable {
         case .unsupportedMediaType: return 415
         case .malformedJSON, .malformedYAML, .invalidField, .invalidFilter: return 400
         case .unauthorized: return 401
-        case .forbidden: return 403
-        case .nameTaken, .vlanInUse, .vlanExists, .switchInUse, .portInUse, .conflict, .labMember, .labBusy, .runFinished: return 409
+        case .forbidden, .notAPeer: return 403
+        case .nameTaken, .vlanInUse, .vlanExists, .switchInUse, .portInUse, .conflict, .labMember, .labBusy, .labShare, .runFinished: return 409
         case .generationMismatch: return 412
         case .quotaExceeded: return 403
         case .unprocessable, .pathTooLong, .invalidTopology, .invalidExperiment, .applyFailed: return 422
+        case .peerFailed: return 502
         case .workerUnavailable: return 503
         case .internalError: return 500
         }
@@ -67,6 +68,9 @@ public struct Problem: Error, Sendable {
         case .applyFailed: return "Apply failed"
         case .labMember: return "Member of a lab"
         case .labBusy: return "Lab busy"
+        case .labShare: return "Share of a lab coordinated elsewhere"
+        case .notAPeer: return "Not a peer"
+        case .peerFailed: return "Peer failed"
         case .quotaExceeded: return "Quota exceeded"
         case .generationMismatch: return "Generation mismatch"
         case .workerUnavailable: return "Worker unavailable"

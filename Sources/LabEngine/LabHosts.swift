@@ -243,3 +243,68 @@ public enum LabHosts {
         return merged.isEmpty ? nil : merged
     }
 }
+
+/// A document cut into its hosts' shares.
+public struct LabSplit: Equatable, Sendable {
+    /// The declared hosts (none: the lab is all on this vsquared).
+    public let hosts: [LabHost]
+    /// The coordinator's name ("" when no hosts are declared).
+    public let coordinator: String
+    /// Where each switch and stack runs, by `"kind name"`.
+    public let placement: [String: String]
+    /// Each host's members, the coordinator's included (under "" when no hosts are declared).
+    public let shares: [String: [LabMember]]
+
+    /// What the coordinator builds itself.
+    public var local: [LabMember] { shares[coordinator] ?? [] }
+    /// The other hosts, by name.
+    public var peers: [LabHost] { hosts.filter { !$0.isCoordinator }.sorted { $0.name < $1.name } }
+}
+
+extension LabHosts {
+    /// Cuts an analyzed document into shares, with `tunnels` (from `tunnels(of:…)`) for its cables between hosts.
+    public static func split(_ document: JSON, tunnels: [LabTunnel]) -> LabSplit {
+        let members = LabMember.members(of: document)
+        let hosts = read(document) { _, _, _ in }
+        guard !hosts.isEmpty else { return LabSplit(hosts: [], coordinator: "", placement: [:], shares: ["": members]) }
+        let placement = placement(members, hosts: hosts) { _, _, _ in }
+        return LabSplit(hosts: hosts, coordinator: hosts.first(where: \.isCoordinator)?.name ?? "", placement: placement,
+                        shares: shares(members, hosts: hosts, placement: placement, tunnels: tunnels))
+    }
+
+    /// The tunnels an analyzed document's cables between hosts need (see `tunnels(_:placement:…)`).
+    public static func tunnels(of document: JSON, lab: String, existing: [LabTunnel], taken: [String: Set<Int>],
+                               key: (String) -> String) -> [LabTunnel] {
+        let members = LabMember.members(of: document)
+        let hosts = read(document) { _, _, _ in }
+        guard !hosts.isEmpty else { return [] }
+        return tunnels(members, placement: placement(members, hosts: hosts) { _, _, _ in }, lab: lab, existing: existing,
+                       taken: taken, key: key)
+    }
+}
+
+extension LabTunnel {
+    public var json: JSON {
+        ["cable": JSON(cable), "encapsulation": JSON(encapsulation.rawValue), "hosts": [JSON(hostA), JSON(hostB)],
+         "vni": JSON(vni), "port": JSON(port), "key": JSON(key)]
+    }
+
+    /// The tunnel as a lab's view shows it (no key): how the cable crosses between its hosts, and why that way.
+    public var publicJSON: JSONObject {
+        ["encapsulation": JSON(encapsulation.rawValue), "hosts": [JSON(hostA), JSON(hostB)], "vni": encapsulation == .vxlan ? JSON(vni) : .null,
+         "port": JSON(port),
+         "why": JSON(encapsulation == .vxlan
+            ? "its switches are on hosts \(hostA) and \(hostB): VXLAN (RFC 7348) over UDP, the default between hosts"
+            : "the document asks for TCP (encapsulation: tcp), for a path through NAT or a firewall; \(hostA) listens, encrypted")]
+    }
+
+    /// What `json` wrote.
+    public init?(json: JSON) {
+        guard let cable = json["cable"]?.stringValue,
+              let encapsulation = json["encapsulation"]?.stringValue.flatMap(Encapsulation.init(rawValue:)),
+              let hosts = json["hosts"]?.arrayValue?.compactMap(\.stringValue), hosts.count == 2,
+              let vni = json["vni"]?.intValue, let port = json["port"]?.intValue else { return nil }
+        self.init(cable: cable, encapsulation: encapsulation, hostA: hosts[0], hostB: hosts[1], vni: vni, port: port,
+                  key: json["key"]?.stringValue)
+    }
+}

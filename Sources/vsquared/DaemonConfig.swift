@@ -16,6 +16,8 @@ struct DaemonConfig: Equatable {
     var logLevel: Log.Level
     /// A file of bearer tokens; when set, every request but /v1/health and the dashboard needs one.
     var tokensFile: String?
+    /// A file of peers (other vsquared daemons, `URL TOKEN` per line) that may take shares of this one's labs and hand it theirs.
+    var peersFile: String?
     /// The vsquare-switch executable, if named (default: beside vsquared).
     var switchBinary: String?
     /// The vsquare-cable executable, if named (default: beside vsquared).
@@ -65,6 +67,9 @@ struct DaemonConfig: Equatable {
                            GET /v1/health and the dashboard's files then needs
                            "Authorization: Bearer <token>". Required to listen
                            on anything but loopback.
+      --peers FILE         Other vsquared daemons, "URL TOKEN" per line: a lab  VSQUARE_PEERS
+                           may place members on them (hosts: in its document),
+                           and a request bearing a peer's token is that peer's.
       --switch-binary PATH The vsquare-switch executable. Default: the one      VSQUARE_SWITCH_BIN
                            beside vsquared.
       --cable-binary PATH  The vsquare-cable executable. Default: the one       VSQUARE_CABLE_BIN
@@ -89,7 +94,7 @@ struct DaemonConfig: Equatable {
         var values: [String: String] = [:]
         let flags = ["--listen": "VSQUARE_LISTEN", "--home": "VSQUARE_HOME", "--run": "VSQUARE_RUN",
                      "--web": "VSQUARE_WEB", "--log-level": "VSQUARE_LOG_LEVEL", "--tokens": "VSQUARE_TOKENS",
-                     "--switch-binary": "VSQUARE_SWITCH_BIN", "--cable-binary": "VSQUARE_CABLE_BIN",
+                     "--peers": "VSQUARE_PEERS", "--switch-binary": "VSQUARE_SWITCH_BIN", "--cable-binary": "VSQUARE_CABLE_BIN",
                      "--run-history": "VSQUARE_RUN_HISTORY", "--run-history-days": "VSQUARE_RUN_HISTORY_DAYS",
                      "--audit-keep": "VSQUARE_AUDIT_KEEP"]
         for (_, variable) in flags { if let value = environment[variable], !value.isEmpty { values[variable] = value } }
@@ -152,7 +157,7 @@ struct DaemonConfig: Equatable {
             auditKeep = count
         }
         return .serve(DaemonConfig(listen: listen, home: home, run: run, web: values["VSQUARE_WEB"], logLevel: level,
-                                   tokensFile: tokensFile, switchBinary: values["VSQUARE_SWITCH_BIN"],
+                                   tokensFile: tokensFile, peersFile: values["VSQUARE_PEERS"], switchBinary: values["VSQUARE_SWITCH_BIN"],
                                    cableBinary: values["VSQUARE_CABLE_BIN"], runHistory: runHistory, auditKeep: auditKeep))
     }
 

@@ -59,6 +59,14 @@ if let file = config.tokensFile {
     tokens = loaded
 }
 
+var peerBook = PeerBook()
+if let file = config.peersFile {
+    do { peerBook = try PeerBook.load(file) } catch {
+        writeText("vsquared: \(error.description)\n", to: 2)
+        exit(64)
+    }
+}
+
 let events = EventBus()
 events.startKeepAlive()
 let executableDirectory = String(FileSystem.executablePath().split(separator: "/", omittingEmptySubsequences: false).dropLast()
@@ -87,7 +95,7 @@ supervisor.run()
 supervisor.awaitStarts()
 let labs: LabManager
 do {
-    labs = try LabManager(store: store, switches: switches, cables: cables, stacks: stacks, events: events)
+    labs = try LabManager(store: store, switches: switches, cables: cables, stacks: stacks, events: events, peers: peerBook)
 } catch {
     log.error("cannot load the labs", [("error", String(describing: error))])
     exit(1)
@@ -129,7 +137,7 @@ let httpMetrics = HTTPMetrics()
 let router = APIRouter.make(APIContext(daemon: daemon, switches: switches, cables: cables, stacks: stacks, labs: labs, experiments: experiments, tokens: tokenManager, classes: classes, audit: audit, events: events,
                                        httpMetrics: httpMetrics,
                                        staticFiles: staticFiles), log: Log(label: "vsquared.api"))
-let responder: any HTTPResponder = Authenticator(tokens: tokenManager, next: AuditTrail(audit: audit, labs: labs.membership,
+let responder: any HTTPResponder = Authenticator(tokens: tokenManager, peers: peerBook, next: AuditTrail(audit: audit, labs: labs.membership,
                                                                                     classes: classes.membership, next: router))
 let server: HTTPServer
 do {
@@ -142,7 +150,7 @@ do {
 httpMetrics.readInFlight { [server] in server.inFlightCount }
 
 log.info("serving", [("listen", server.address.description), ("home", config.home), ("run", config.run),
-                     ("version", VSquareVersion.current), ("auth", tokens.isEmpty ? "off" : "bearer")])
+                     ("version", VSquareVersion.current), ("auth", tokens.isEmpty ? "off" : "bearer"), ("peers", String(peerBook.peers.count))])
 writeText("vsquared: serving http://\(server.address)/\n", to: 1)
 
 let received = Signals.wait(for: stopSignals)

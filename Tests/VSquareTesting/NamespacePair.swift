@@ -46,3 +46,46 @@ public func shell(_ command: String) -> Int32 {
     let status = command.withCString { system($0) }
     return (status >> 8) & 0xFF
 }
+
+/// Namespaces 0..<count, each joined to one bridge that lives in a namespace of its own (`hub`):
+/// namespace i has 10.202.X.(i+1)/24 on its link `links[i]`. Removed on deinit.
+public final class NamespaceBridge: @unchecked Sendable {
+    public let hub: String
+    public let namespaces: [String]
+    public let links: [String]
+    public let subnet = Int.random(in: 1...250)
+
+    public init(count: Int) throws {
+        let tag = TestRun.tag(5)
+        hub = TestRun.name("H" + tag)
+        namespaces = (0..<count).map { TestRun.name("N\($0)" + tag) }
+        links = (0..<count).map { TestRun.name("p\($0)" + tag) }
+        var commands = ["ip netns add \(hub)", "ip -n \(hub) link set lo up", "ip -n \(hub) link add br0 type bridge",
+                        "ip -n \(hub) link set br0 up"]
+        for (index, namespace) in namespaces.enumerated() {
+            let link = links[index], hubSide = TestRun.name("q\(index)" + tag)
+            commands += ["ip netns add \(namespace)", "ip link add \(link) type veth peer name \(hubSide)",
+                         "ip link set \(link) netns \(namespace)", "ip link set \(hubSide) netns \(hub)",
+                         "ip -n \(hub) link set \(hubSide) master br0", "ip -n \(hub) link set \(hubSide) up",
+                         "ip -n \(namespace) addr add \(address(index))/24 dev \(link)",
+                         "ip -n \(namespace) link set lo up", "ip -n \(namespace) link set \(link) up"]
+        }
+        for command in commands where shell(command) != 0 {
+            remove()
+            throw HTTPTestError.malformedResponse("namespace set-up failed: \(command)")
+        }
+    }
+
+    public func address(_ index: Int) -> String { "10.202.\(subnet).\(index + 1)" }
+
+    deinit { remove() }
+
+    public func remove() {
+        let tag = String(hub.dropFirst(TestRun.prefix.count + 1))
+        var command = "ip netns del \(hub) 2>/dev/null"
+        for (index, namespace) in namespaces.enumerated() {
+            command += "; ip netns del \(namespace) 2>/dev/null; ip link del \(links[index]) 2>/dev/null; ip link del \(TestRun.name("q\(index)" + tag)) 2>/dev/null"
+        }
+        _ = shell(command)
+    }
+}

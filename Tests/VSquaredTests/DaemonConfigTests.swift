@@ -69,10 +69,17 @@ import Testing
         #expect(!config.listen.isLoopback)
     }
 
+    @Test func peersComeFromAFlagOrTheEnvironment() throws {
+        #expect(try serve([]).peersFile == nil)
+        #expect(try serve(["--peers", "/etc/vsquare/peers"]).peersFile == "/etc/vsquare/peers")
+        let parsed = try DaemonConfig.parse(arguments: [], environment: ["VSQUARE_PEERS": "/srv/peers"], uid: 1000)
+        #expect(parsed == .serve(try serve(["--peers", "/srv/peers"])))
+    }
+
     @Test func usageMentionsEveryFlagAndVariable() {
-        for word in ["--listen", "--home", "--run", "--web", "--log-level", "--tokens", "--switch-binary", "--help", "--version",
+        for word in ["--listen", "--home", "--run", "--web", "--log-level", "--tokens", "--peers", "--switch-binary", "--help", "--version",
                      "VSQUARE_LISTEN", "VSQUARE_HOME", "VSQUARE_RUN", "VSQUARE_WEB", "VSQUARE_LOG_LEVEL", "VSQUARE_TOKENS",
-                     "VSQUARE_SWITCH_BIN"] {
+                     "VSQUARE_PEERS", "VSQUARE_SWITCH_BIN"] {
             #expect(DaemonConfig.usage.contains(word), "usage does not mention \(word)")
         }
     }

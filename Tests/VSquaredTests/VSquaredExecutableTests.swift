@@ -38,6 +38,17 @@ func runVSquared(_ arguments: [String]) throws -> (ChildProcess.Termination, Str
         #expect(err.contains("--help"))
     }
 
+    @Test func aBrokenPeersFileExits64NamingItsLine() throws {
+        let directory = TempDirectory(prefix: "vsqp")
+        try FileSystem.writeFile(directory.path + "/peers", "http://10.0.0.2:8420 token-of-host-b-0123456789\nhttp://10.0.0.3:8420\n")
+        let (termination, _, err) = try runVSquared(["--listen", "127.0.0.1:0", "--home", directory.path + "/h", "--run", directory.path + "/r",
+                                                     "--peers", directory.path + "/peers"])
+        #expect(termination == .exited(64))
+        #expect(err.contains("peers: line 2: a peer is URL TOKEN, two fields"), "\(err)")
+        let (missing, _, why) = try runVSquared(["--listen", "127.0.0.1:0", "--home", directory.path + "/h", "--peers", "/nonexistent/peers"])
+        #expect(missing == .exited(64) && why.contains("the peers file /nonexistent/peers cannot be read"), "\(why)")
+    }
+
     @Test func unusableHomeExits1() throws {
         let (termination, _, err) = try runVSquared(["--listen", "127.0.0.1:0", "--home", "/proc/vsquare-nope", "--run", "/tmp/vsq-run-x"])
         #expect(termination == .exited(1))

@@ -120,6 +120,19 @@ public final class CableManager: @unchecked Sendable {
 
     public var names: [String] { lock.withLock { cables.keys.sorted() } }
 
+    /// Ports this host's cables hold: VXLAN's UDP ports and the TCP ports listened on (a lab's tunnels choose others).
+    public var portsInUse: Set<Int> {
+        lock.withLock {
+            Set(cables.values.compactMap { cable -> Int? in
+                switch cable.spec.b.remote {
+                case .vxlan(let settings)?: return Int(settings.port)
+                case .tcp(let tcp)? where tcp.listen: return tcp.address.split(separator: ":").last.flatMap { Int($0) }
+                default: return nil
+                }
+            })
+        }
+    }
+
     /// Whether there is a cable `name` (asks no worker).
     func contains(_ name: String) -> Bool { lock.withLock { cables[name] != nil } }
 

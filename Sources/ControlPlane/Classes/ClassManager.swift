@@ -289,7 +289,7 @@ public final class ClassManager: @unchecked Sendable {
     /// The analyzer's problems, each at its pointer under /template; then what one lab of it holds against the quotas.
     private func checkTemplate(_ template: JSON, quotas: Quotas) throws {
         let analysis = LabAnalyzer.analyze(template, vocabulary: labs.vocabulary)
-        let problems = analysis.errors + LabManager.hostProblems(analysis)
+        let problems = analysis.errors + labs.hostProblems(analysis)
         guard problems.isEmpty else {
             throw ControlPlaneError.invalidTopology(problems: problems.map { LabProblem($0.severity, "/template" + $0.pointer, $0.code, $0.message) })
         }

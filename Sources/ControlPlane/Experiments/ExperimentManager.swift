@@ -300,7 +300,7 @@ public final class ExperimentManager: @unchecked Sendable {
 
     private func analyzed(_ document: JSON) throws -> ExperimentAnalysis {
         let analysis = ExperimentAnalyzer.analyze(document, vocabulary: vocabulary)
-        let problems = analysis.errors + LabManager.hostProblems(analysis.topology).map {
+        let problems = analysis.errors + labs.hostProblems(analysis.topology).map {
             LabProblem($0.severity, "/topology" + $0.pointer, $0.code, $0.message)
         }
         guard problems.isEmpty else { throw ControlPlaneError.invalidExperiment(problems: problems) }

@@ -296,7 +296,7 @@ final class ExperimentRunner: @unchecked Sendable {
                 let began = Clock.rfc3339(Clock.wallSeconds())
                 var entry: JSONObject = ["host": JSON(host), "attempt": JSON(attempt), "started_at": JSON(began)]
                 do {
-                    let output = try stacks.exec(LabNames.global(lab: lab, local: host), argv: command.argv, stdin: Array(command.stdin.utf8),
+                    let output = try labs.exec(lab: lab, stack: host, argv: command.argv, stdin: Array(command.stdin.utf8),
                                                  environment: command.environment,
                                                  // Not cut to the run's deadline: at that deadline the lab goes, and this with it.
                                                  timeoutSeconds: command.timeoutSeconds)
@@ -442,7 +442,7 @@ final class ExperimentRunner: @unchecked Sendable {
             while !stopping(deadline) {
                 tries += 1
                 let left = max(0.1, Double(Int64(until) - Int64(Clock.monotonicNanoseconds())) / 1e9)
-                let output = try? stacks.exec(global(condition.host), argv: condition.argv, stdin: [], environment: [:],
+                let output = try? labs.exec(lab: lab, stack: condition.host, argv: condition.argv, stdin: [], environment: [:],
                                               timeoutSeconds: min(2, left))
                 if output?["exit_code"] == 0 {
                     result.message = "held after \(tries) tr\(tries == 1 ? "y" : "ies")"

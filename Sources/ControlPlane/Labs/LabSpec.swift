@@ -2,6 +2,7 @@
 // brought to), the generation of that document (bumped by every applied change), the journal of
 // an apply under way, and how the last apply ended.
 import JSON
+import LabEngine
 
 public struct LabSpec: Equatable, Sendable {
     public var name: String
@@ -14,6 +15,10 @@ public struct LabSpec: Equatable, Sendable {
     public var failures: [JSON] = []
     /// `{generation, outcome, failures, at}` of the last apply.
     public var lastApply: JSON = .null
+    /// How its cables between hosts are carried (a lab spread over hosts, on its coordinator).
+    public var tunnels: [LabTunnel] = []
+    /// Set when this lab is another vsquared's share of a lab it coordinates.
+    public var share: LabShare?
 
     public init(name: String, document: JSON) {
         self.name = name
@@ -22,7 +27,8 @@ public struct LabSpec: Equatable, Sendable {
 
     var storedJSON: JSON {
         ["name": JSON(name), "document": document, "generation": JSON(generation), "created_at": JSON(createdAt),
-         "applying": applying?.json ?? .null, "failures": JSON(failures), "last_apply": lastApply]
+         "applying": applying?.json ?? .null, "failures": JSON(failures), "last_apply": lastApply,
+         "tunnels": JSON(tunnels.map(\.json)), "share": share?.json ?? .null]
     }
 
     init?(stored json: JSON) {
@@ -33,6 +39,32 @@ public struct LabSpec: Equatable, Sendable {
         applying = json["applying"].flatMap(LabApply.init(stored:))
         failures = json["failures"]?.arrayValue ?? []
         lastApply = json["last_apply"] ?? .null
+        tunnels = (json["tunnels"]?.arrayValue ?? []).compactMap(LabTunnel.init(json:))
+        share = json["share"].flatMap(LabShare.init(json:))
+    }
+}
+
+/// What marks a lab as a share of a lab coordinated by another vsquared.
+public struct LabShare: Equatable, Sendable {
+    /// The coordinator's URL, as this vsquared's VSQUARE_PEERS names it.
+    public var coordinator: String
+    /// This vsquared's name among the lab's hosts.
+    public var host: String
+    /// The coordinator's generation of the lab this share was last applied at.
+    public var generation: Int
+
+    public init(coordinator: String, host: String, generation: Int) {
+        self.coordinator = coordinator
+        self.host = host
+        self.generation = generation
+    }
+
+    public var json: JSON { ["coordinator": JSON(coordinator), "host": JSON(host), "generation": JSON(generation)] }
+
+    init?(json: JSON) {
+        guard let coordinator = json["coordinator"]?.stringValue, let host = json["host"]?.stringValue,
+              let generation = json["generation"]?.intValue else { return nil }
+        self.init(coordinator: coordinator, host: host, generation: generation)
     }
 }
 
@@ -49,23 +81,28 @@ public struct LabApply: Equatable, Sendable {
     public var undoesOnFailure: Bool
     /// What the apply is, for its outcome: `applied`, `rolled_back`, `reset`.
     public var purpose: String
+    /// The tunnels `from` had (a lab spread over hosts).
+    public var fromTunnels: [LabTunnel]
 
-    public init(from: JSON, fromGeneration: Int, undoesOnFailure: Bool, purpose: String) {
+    public init(from: JSON, fromGeneration: Int, undoesOnFailure: Bool, purpose: String, fromTunnels: [LabTunnel] = []) {
         self.from = from
         self.fromGeneration = fromGeneration
         self.undoesOnFailure = undoesOnFailure
         self.purpose = purpose
+        self.fromTunnels = fromTunnels
     }
 
     var json: JSON {
         ["from": from, "from_generation": JSON(fromGeneration), "done": JSON(done.sorted().map(JSON.init)),
-         "undoes_on_failure": JSON(undoesOnFailure), "purpose": JSON(purpose)]
+         "undoes_on_failure": JSON(undoesOnFailure), "purpose": JSON(purpose),
+         "from_tunnels": JSON(fromTunnels.map(\.json))]
     }
 
     init?(stored json: JSON) {
         guard let from = json["from"], json != .null else { return nil }
         self.init(from: from, fromGeneration: json["from_generation"]?.intValue ?? 0,
-                  undoesOnFailure: json["undoes_on_failure"]?.boolValue ?? false, purpose: json["purpose"]?.stringValue ?? "applied")
+                  undoesOnFailure: json["undoes_on_failure"]?.boolValue ?? false, purpose: json["purpose"]?.stringValue ?? "applied",
+                  fromTunnels: (json["from_tunnels"]?.arrayValue ?? []).compactMap(LabTunnel.init(json:)))
         done = Set((json["done"]?.arrayValue ?? []).compactMap(\.intValue))
     }
 }

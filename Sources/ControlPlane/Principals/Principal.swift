@@ -54,6 +54,12 @@ public struct Principal: Sendable, Equatable {
     public static let anonymous = Principal(id: "anonymous", name: "anonymous", role: .admin)
     public static let configured = Principal(id: "configured", name: "VSQUARE_TOKENS", role: .admin)
 
+    /// Another vsquared of VSQUARE_PEERS (named by its URL): it may do what an admin may, and hand this one a lab's share.
+    public static func peer(_ url: String) -> Principal { Principal(id: "peer", name: url, role: .admin) }
+
+    /// The peer's URL, when the principal is a peer.
+    public var peerURL: String? { id == "peer" ? name : nil }
+
     public var json: JSONObject {
         ["id": JSON(id), "name": JSON(name), "role": JSON(role.rawValue), "expires_at": JSON(expiresAt), "scope": scope?.json ?? .null, "quotas": quotas.json,
          "anonymous": JSON(self == .anonymous)]

@@ -55,7 +55,7 @@ public final class TokenManager: @unchecked Sendable {
 
     /// Whether the principal's token still lets it in (for streams opened with it).
     public func isValid(_ principal: Principal) -> Bool {
-        guard principal != .anonymous, principal != .configured else { return true }
+        guard principal != .anonymous, principal != .configured, principal.peerURL == nil else { return true }
         guard let record = lock.withLock({ records.values.first { $0.id == principal.id } }) else { return false }
         return record.expiresAt.flatMap(Clock.parseRFC3339).map { $0 > Clock.wallSeconds() } ?? true
     }

@@ -16,6 +16,24 @@ extension Store {
         }
     }
 
+    /// A peer (by its URL) that still holds a share of deleted lab `lab`.
+    func savePeerDeletion(lab: String, peer: String) throws {
+        try write { db in try db.query("INSERT OR IGNORE INTO peer_deletions (lab, peer) VALUES (?, ?)", [.text(lab), .text(peer)]) }
+    }
+
+    func peerDeletions() throws -> [(lab: String, peer: String)] {
+        try read { db in
+            try db.query("SELECT lab, peer FROM peer_deletions ORDER BY lab, peer").compactMap { row in
+                guard case .text(let lab) = row[0], case .text(let peer) = row[1] else { return nil }
+                return (lab, peer)
+            }
+        }
+    }
+
+    func deletePeerDeletion(lab: String, peer: String) throws {
+        try write { db in try db.query("DELETE FROM peer_deletions WHERE lab = ? AND peer = ?", [.text(lab), .text(peer)]) }
+    }
+
     /// Records a run of the lab's checks, keeping the newest `kept` of the lab's runs.
     func saveCheckRun(lab: String, at: String, run: JSON, kept: Int) throws {
         try write { db in

@@ -69,6 +69,10 @@ extension Store {
         """
         ALTER TABLE tokens ADD COLUMN quotas TEXT;
         """,
+        // 13: shares of deleted labs that a peer still holds (it did not answer the delete), retried until it does.
+        """
+        CREATE TABLE peer_deletions (lab TEXT NOT NULL, peer TEXT NOT NULL, PRIMARY KEY (lab, peer));
+        """,
     ]
 
     /// The newest schema this build knows.

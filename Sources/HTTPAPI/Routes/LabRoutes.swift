@@ -3,7 +3,8 @@
 // document was YAML); members are ordinary switches, cables and stacks under their global names.
 // The body is {name, topology} as JSON, or the topology document itself as YAML with ?name=.
 // POST /v1/labs/plan answers what a create would do, and does nothing. POST /v1/labs/{name}/checks
-// runs the checks its document declares; GET shows them and the runs kept.
+// runs the checks its document declares; GET shows them and the runs kept. A PUT with `share` is a
+// coordinator handing this vsquared its share of a lab spread over hosts: only a peer may send one.
 import ControlPlane
 import JSON
 import LabEngine
@@ -44,6 +45,7 @@ public enum LabRoutes {
             let dryRun = try request.boolQuery("dry_run")
             let document: JSON
             var yaml: YAMLDocument?
+            var share: (host: String, generation: Int)?
             if request.isYAML {
                 yaml = try parsedYAML(request)
                 document = yaml!.json
@@ -53,15 +55,30 @@ public enum LabRoutes {
                     throw ControlPlaneError.unprocessableField(path: "name", message: "the body names lab \(named), the path \(name)")
                 }
                 document = .object(try reader.object("topology").object)
+                if var marked = try reader.optionalObject("share") {
+                    share = (try marked.string("host", matching: ResourceName.isValid, ruleText: ResourceName.rule),
+                             try marked.int("generation", in: 1...Int(Int32.max)))
+                    try marked.finish()
+                }
                 try reader.finish()
             }
+            if let share {
+                guard let peer = request.principal.peerURL else {
+                    throw ControlPlaneError.notAPeer(message: "only a peer of this vsquared (VSQUARE_PEERS) may hand it a share of a lab")
+                }
+                guard !dryRun else { throw ControlPlaneError.unprocessableField(path: "dry_run", message: "a share is applied, not planned") }
+                let (reply, created) = try labs.receiveShare(name: name, document: document, host: share.host, generation: share.generation, peer: peer)
+                return tagged(.json(.object(reply), status: created ? 201 : 200), reply)
+            }
             let ifMatch = try generation(ifMatch: request.header("if-match")) { try labs.generation(name) }
-            let reply = try located(yaml) { try labs.update(name: name, document: document, ifMatch: ifMatch, dryRun: dryRun) }
+            let reply = try located(yaml) {
+                try labs.update(name: name, document: document, ifMatch: ifMatch, dryRun: dryRun, peer: request.principal.peerURL)
+            }
             return dryRun ? .json(.object(reply)) : tagged(.json(.object(reply)), reply)
         }
         router.add("POST", "/v1/labs/{name}/reset") { request in
             let name = try request.resourceName("name", kind: "lab")
-            let reply = try labs.reset(name: name, only: try request.names("members"))
+            let reply = try labs.reset(name: name, only: try request.names("members"), peer: request.principal.peerURL)
             return tagged(.json(.object(reply)), reply)
         }
         router.add("POST", "/v1/labs/{name}/checks") { request in
@@ -72,7 +89,7 @@ public enum LabRoutes {
             return .json(.object(try labs.checks(name, limit: try request.intQuery("limit", in: 1...50) ?? 10)))
         }
         router.add("DELETE", "/v1/labs/{name}") { request in
-            try labs.delete(try request.resourceName("name", kind: "lab"))
+            try labs.delete(try request.resourceName("name", kind: "lab"), peer: request.principal.peerURL)
             return .noContent
         }
     }
