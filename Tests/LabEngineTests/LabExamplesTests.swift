@@ -29,4 +29,20 @@ import YAML
         #expect(analysis.problems == [], "\(name): \(analysis.problems.map { "\($0) (\(document.positions[$0.pointer].map(String.init(describing:)) ?? "?"))" })")
         #expect(!analysis.switches.isEmpty && !analysis.stacks.isEmpty)
     }
+
+    @Test func theTwoHostExampleSplitsIntoTwoSharesAndItsPeersFilesRead() throws {
+        let directory = String(LabExamplesTests.directory.dropLast("labs".count)) + "hosts"
+        let bytes = try #require(FileSystem.readFile(directory + "/two-hosts.yaml"))
+        let document = try YAMLDocument(text: String(decoding: bytes, as: UTF8.self)).json
+        let analysis = LabAnalyzer.analyze(document, vocabulary: NounVocabulary())
+        #expect(analysis.problems == [], "\(analysis.problems)")
+        let tunnels = LabHosts.tunnels(of: document, lab: "wan", existing: [], taken: [:]) { _ in "" }
+        #expect(tunnels.map(\.encapsulation) == [.vxlan] && tunnels.first?.port == 4789)
+        let split = LabHosts.split(document, tunnels: tunnels)
+        #expect(split.coordinator == "a" && split.peers.map(\.name) == ["b"])
+        #expect(split.shares["a"]?.map(\.name) == ["s1", "wan", "h1"] && split.shares["b"]?.map(\.name) == ["s2", "wan", "h2"])
+        for name in ["peers-on-a", "peers-on-b"] {
+            #expect(try PeerBook.load(directory + "/" + name).peers.count == 1, "\(name)")
+        }
+    }
 }

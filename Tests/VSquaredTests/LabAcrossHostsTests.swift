@@ -270,6 +270,57 @@ struct LabAcrossHostsTests {
         // The run's lab is gone from every host.
         #expect(eventually(timeoutSeconds: 10) { daemons.allSatisfy { (try? LabAcrossHostsTests.held($0)) == [] } })
         _ = try a.request("DELETE", "/v1/experiments/far")
+
+        // Link failure and recovery with the cable between b and c, none of it on the coordinator:
+        // the cut and the restore are carried out on the host that holds the cable.
+        var failure = try ExperimentRunTests.example("link-failure-and-recovery.yaml").objectValue!
+        var spread = failure["topology"]!.objectValue!
+        spread["hosts"] = topology["hosts"]
+        spread["switches"] = [["name": "left", "host": "b"], ["name": "right", "host": "c"]]
+        failure["topology"] = .object(spread)
+        _ = try a.request("POST", "/v1/experiments", ["name": "cutting", "document": .object(failure)], status: &status)
+        #expect(status == 201)
+        _ = try a.request("POST", "/v1/experiments/cutting/runs", [:], status: &status)
+        #expect(eventually(timeoutSeconds: 120) {
+            record = (try? a.request("GET", "/v1/experiments/cutting/runs/1")) ?? .null
+            return ["passed", "failed", "cancelled", "timed_out", "aborted", "error"].contains(record["state"]?.stringValue ?? "")
+        })
+        #expect(record["state"] == "passed", "\(record)")
+        _ = try a.request("DELETE", "/v1/experiments/cutting")
+        #expect(eventually(timeoutSeconds: 10) { daemons.allSatisfy { (try? LabAcrossHostsTests.held($0)) == [] } })
         _ = net
+    }
+
+    @Test func theTwoHostExampleIsGradedAcrossHostsAndAPeerThatRefusesItsShareIsNamed() throws {
+        let net = try NamespaceBridge(count: 2)
+        let daemons = ["a", "b"].enumerated().map { HostDaemon(name: $1, namespace: net.namespaces[$0], address: net.address($0)) }
+        for daemon in daemons { try daemon.setPeers(daemons.filter { $0 !== daemon }) }
+        for daemon in daemons { try daemon.start() }
+        let (a, b) = (daemons[0], daemons[1])
+        var document = try LabAPITests.example("two-hosts.yaml", in: "hosts").objectValue!
+        document["hosts"] = ["a": ["address": JSON(a.address)], "b": ["api": JSON(b.url), "address": JSON(b.address)]]
+        var status = 0
+        // b already has a lab of that name, its own: it refuses the share; a's members are built all the same.
+        _ = try b.request("POST", "/v1/labs", ["name": "pair", "topology": ["switches": [["name": "mine"]]]], status: &status)
+        #expect(status == 201)
+        let refused = try a.request("POST", "/v1/labs", ["name": "pair", "topology": .object(document)], status: &status)
+        #expect(status == 201 && refused["state"] == "degraded", "\(refused)")
+        let failure = refused["failures"]?.arrayValue?.first { $0["kind"] == "host" }
+        #expect(failure?["member"] == "b" && failure?["message"]?.stringValue?.contains("lab_share") == true, "\(refused)")
+        #expect(refused["hosts"]?.arrayValue?.first { $0["name"] == "b" }?["state"] == "refused", "\(refused)")
+        #expect(refused["members"]?.arrayValue?.filter { $0["host"] == "a" }.allSatisfy { $0["state"] == "running" } == true, "\(refused)")
+        #expect(try LabAcrossHostsTests.held(b) == ["pair-mine"])
+        // b's own lab goes: the coordinator's monitor hands b its share, and the lab is ready.
+        _ = try b.request("DELETE", "/v1/labs/pair", status: &status)
+        #expect(status == 204)
+        #expect(eventually(timeoutSeconds: 20) { (try? a.request("GET", "/v1/labs/pair"))?["state"] == "ready" },
+                "\(String(describing: try? a.request("GET", "/v1/labs/pair")))")
+        #expect(try a.request("GET", "/v1/labs/pair")["failures"] == [])
+        // The example's checks: h2's runs on b, through b's API.
+        let graded = try a.request("POST", "/v1/labs/pair/checks", status: &status)
+        #expect(status == 200 && graded["passed"] == true && graded["points"] == 2, "\(graded)")
+        _ = try a.request("DELETE", "/v1/labs/pair", status: &status)
+        #expect(status == 204)
+        for daemon in daemons { #expect(try LabAcrossHostsTests.held(daemon) == []) }
     }
 }

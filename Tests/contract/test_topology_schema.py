@@ -1,5 +1,5 @@
 """api/topology.schema.yaml is a valid JSON Schema (2020-12), every example lab in
-ops/examples/labs/ matches it, and it refuses what it describes as wrong."""
+ops/examples/labs/ and ops/examples/hosts/ matches it, and it refuses what it describes as wrong."""
 import pathlib
 
 import jsonschema
@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-EXAMPLES = sorted((ROOT / "ops" / "examples" / "labs").glob("*.yaml"))
+EXAMPLES = sorted((ROOT / "ops" / "examples" / "labs").glob("*.yaml")) + sorted((ROOT / "ops" / "examples" / "hosts").glob("*.yaml"))
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +41,10 @@ def test_an_example_matches_the_schema(topology_schema, path):
     {"checks": [{"id": "c", "host": "h", "argv": ["true"], "reach": {"from": "h", "to": "g"}}]},
     {"checks": [{"id": "c", "reach": {"from": "h"}}]},
     {"checks": [{"id": "c", "host": "h"}]},
+    {"hosts": {"b": {"api": "http://10.0.0.2:8420"}}},
+    {"hosts": {"b": {"address": "10.0.0.2", "api": "ftp://10.0.0.2"}}},
+    {"hosts": {"B": {"address": "10.0.0.2"}}},
+    {"cables": [{"name": "c", "a": {}, "b": {}, "encapsulation": "gre"}]},
 ])
 def test_the_schema_refuses_what_it_says_is_wrong(topology_schema, document):
     with pytest.raises(jsonschema.ValidationError):

@@ -396,9 +396,9 @@ final class ExperimentRunner: @unchecked Sendable {
         result.status = .passed
         switch action {
         case .cut(let cable):
-            _ = try cables.update(global(cable)) { $0.cut = true }
+            try labs.setCut(lab: lab, cable: cable, cut: true)
         case .restore(let cable):
-            _ = try cables.update(global(cable)) { $0.cut = false }
+            try labs.setCut(lab: lab, cable: cable, cut: false)
         case .impair(let cable, let impairments):
             var body = LabNames.nounBody(try member(.cable, cable), lab: lab)
             body["impairments"] = impairments

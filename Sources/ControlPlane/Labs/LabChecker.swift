@@ -1,5 +1,5 @@
-// LabChecker: carries out a lab's checks (LabCheck, read by the analyzer) on its stacks and
-// records each run in the store. A check is tried until it passes or its `wait_s` is up; its
+// LabChecker: carries out a lab's checks (LabCheck, read by the analyzer) on its stacks (on
+// whichever host runs each, through `exec`) and records each run in the store. A check is tried until it passes or its `wait_s` is up; its
 // result carries the evidence (the last attempt's output and the expectation's verdicts).
 import Glibc
 import JSON
@@ -8,7 +8,8 @@ import Log
 import Posix
 
 final class LabChecker: Sendable {
-    let stacks: StackManager
+    /// Runs a command in a stack of a lab: (lab, stack, argv, timeout) → StackManager.exec's answer.
+    typealias Exec = @Sendable (String, String, [String], Double) throws -> JSONObject
     let store: Store
     let events: EventBus
     let log: Log
@@ -19,18 +20,17 @@ final class LabChecker: Sendable {
     /// Pause between a failed attempt and the next.
     static let retryPause = 0.5
 
-    init(stacks: StackManager, store: Store, events: EventBus, log: Log) {
-        self.stacks = stacks
+    init(store: Store, events: EventBus, log: Log) {
         self.store = store
         self.events = events
         self.log = log
     }
 
     /// Every check in document order; the run is recorded and announced (`lab.checked`).
-    func run(lab: String, generation: Int, checks: [LabCheck]) -> JSONObject {
+    func run(lab: String, generation: Int, checks: [LabCheck], exec: Exec) -> JSONObject {
         let startedAt = Clock.rfc3339(Clock.wallSeconds())
         let started = Clock.monotonicNanoseconds()
-        let results = checks.map { check(lab: lab, $0) }
+        let results = checks.map { check(lab: lab, $0, exec: exec) }
         let points = results.reduce(0) { $0 + ($1["points"]?.intValue ?? 0) }
         let maximum = checks.reduce(0) { $0 + $1.points }
         let passed = results.allSatisfy { $0["passed"]?.boolValue == true }
@@ -48,7 +48,7 @@ final class LabChecker: Sendable {
     /// The lab's recorded runs, newest first.
     func runs(lab: String, limit: Int) throws -> [JSON] { try store.checkRuns(lab: lab, limit: limit) }
 
-    private func check(lab: String, _ check: LabCheck) -> JSONObject {
+    private func check(lab: String, _ check: LabCheck, exec: Exec) -> JSONObject {
         let started = Clock.monotonicNanoseconds()
         let deadline = started + UInt64(check.waitSeconds * 1e9)
         var attempts = 0
@@ -58,8 +58,7 @@ final class LabChecker: Sendable {
         repeat {
             attempts += 1
             do {
-                let output = try stacks.exec(LabNames.global(lab: lab, local: check.host), argv: check.argv, stdin: [], environment: [:],
-                                             timeoutSeconds: check.timeoutSeconds)
+                let output = try exec(lab, check.host, check.argv, check.timeoutSeconds)
                 let outcome = ExecOutcome(output)
                 let verdicts = outcome.verdicts(check.expectation)
                 passed = verdicts.allSatisfy(\.passed)

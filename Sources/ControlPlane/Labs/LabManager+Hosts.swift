@@ -33,6 +33,27 @@ extension LabManager {
         return try builder.stacks.exec(global, argv: argv, stdin: stdin, environment: environment, timeoutSeconds: timeoutSeconds)
     }
 
+    /// Cuts or restores one of the lab's cables where it runs: its half on this host, or (a cable
+    /// with no half here) on the host that holds it, through that host's API.
+    public func setCut(lab: String, cable: String, cut: Bool) throws {
+        let global = LabNames.global(lab: lab, local: cable)
+        if builder.cables.contains(global) {
+            _ = try builder.cables.update(global) { $0.cut = cut }
+            return
+        }
+        guard let spec = lock.withLock({ labs[lab] }), spec.document["hosts"] != nil else { throw ControlPlaneError.notFound(kind: "cable", name: global) }
+        let split = LabHosts.split(spec.document, tunnels: spec.tunnels)
+        guard let host = split.peers.first(where: { split.shares[$0.name]?.contains { $0.kind == .cable && $0.name == cable } == true }) else {
+            throw ControlPlaneError.notFound(kind: "cable", name: global)
+        }
+        switch peers.post("/v1/cables/\(global)/\(cut ? "cut" : "restore")?force=true", host: host) {
+        case .view: return
+        case .missing: throw ControlPlaneError.notFound(kind: "cable", name: global)
+        case .refused(let status, let problem): throw ControlPlaneError.peerFailed(host: host.name, message: LabManager.refusal(status, problem))
+        case .unreachable(let why): throw ControlPlaneError.peerFailed(host: host.name, message: why)
+        }
+    }
+
     // MARK: the coordinator's side
 
     /// Hosts that may hold a share of the lab: those its document (and an apply under way) places
@@ -173,7 +194,12 @@ extension LabManager {
                           lock.withLock({ activity[spec.name] == nil }) else { return }
                     log.info("handing a peer its share again", [("lab", spec.name), ("host", host.name)])
                     events.publish("lab.share_reapplied", ["lab": JSON(spec.name), "peer": JSON(host.name), "generation": JSON(spec.generation)])
-                    applyShare(spec.name, host: host, members: split.shares[host.name] ?? [], generation: spec.generation)
+                    guard applyShare(spec.name, host: host, members: split.shares[host.name] ?? [], generation: spec.generation) == nil,
+                          var current = lock.withLock({ labs[spec.name] }) else { return }
+                    // It took its share: its refusal is no longer one of the lab's failures.
+                    let before = current.failures.count
+                    current.failures.removeAll { $0["kind"] == "host" && $0["member"]?.stringValue == host.name }
+                    if current.failures.count != before { try? save(current) }
                 }
             }
             if let after = (try? get(spec.name))?["state"], after == "ready", before != after {

@@ -42,7 +42,7 @@ public final class LabManager: @unchecked Sendable {
         self.events = events
         self.peers = LabPeers(book: peers)
         builder = LabBuilder(switches: switches, cables: cables, stacks: stacks, log: log)
-        checker = LabChecker(stacks: stacks, store: store, events: events, log: log)
+        checker = LabChecker(store: store, events: events, log: log)
         for spec in try store.loadLabs() {
             labs[spec.name] = spec
             membership.set(LabManager.globalNames(spec), lab: spec.name)
@@ -231,7 +231,9 @@ public final class LabManager: @unchecked Sendable {
         }
         if let activity { throw ControlPlaneError.conflict(code: "lab_busy", message: "lab \(name) is \(activity); check it once it is ready") }
         let checks = LabAnalyzer.analyze(spec.document, vocabulary: vocabulary).checks
-        return checker.run(lab: name, generation: spec.generation, checks: checks)
+        return checker.run(lab: name, generation: spec.generation, checks: checks) { [self] lab, stack, argv, timeout in
+            try exec(lab: lab, stack: stack, argv: argv, stdin: [], environment: [:], timeoutSeconds: timeout)
+        }
     }
 
     /// The lab's newest recorded check run, if it has one.
@@ -379,7 +381,7 @@ public final class LabManager: @unchecked Sendable {
         }
     }
 
-    private func save(_ spec: LabSpec) throws {
+    func save(_ spec: LabSpec) throws {
         try store.saveLab(spec)
         lock.withLock { labs[spec.name] = spec }
         membership.set(LabManager.globalNames(spec), lab: spec.name)
@@ -468,7 +470,9 @@ public final class LabManager: @unchecked Sendable {
             hosts.append(["name": JSON(host.name), "api": JSON(host.api), "address": JSON(host.address), "role": "peer",
                           "state": JSON(status.state), "message": JSON(status.message)])
         }
-        let localState = spec.failures.isEmpty && running == declared.count ? "ready" : running == 0 && !declared.isEmpty ? "failed" : "degraded"
+        // A peer's refusal is its host's state (which the monitor keeps), not this host's.
+        let localFailures = spec.failures.filter { $0["kind"] != "host" }
+        let localState = localFailures.isEmpty && running == declared.count ? "ready" : running == 0 && !declared.isEmpty ? "failed" : "degraded"
         let state = activity ?? (localState == "ready" && peersReady ? "ready" : localState == "failed" && split.peers.isEmpty ? "failed" : "degraded")
         if let coordinator = split.hosts.first(where: \.isCoordinator) {
             hosts.insert(["name": JSON(coordinator.name), "api": .null, "address": JSON(coordinator.address), "role": "coordinator",

@@ -60,6 +60,9 @@ final class LabPeers: @unchecked Sendable {
         send(applying, "POST", host, "/v1/labs/\(lab)/reset" + (only.map { "?members=" + $0.joined(separator: ",") } ?? ""), nil)
     }
 
+    /// A POST without a body (a cable's cut or restore) to `path` on `host`.
+    func post(_ path: String, host: LabHost) -> Answer { send(asking, "POST", host, path, nil) }
+
     /// Whether the host no longer holds the share (deleted now, or it had none).
     func delete(_ lab: String, host: LabHost) -> Answer { send(applying, "DELETE", host, "/v1/labs/" + lab, nil) }
 

@@ -82,8 +82,10 @@ export function mount(container, labName) {
       });
       generation = lab.generation;
       const last = lab.last_apply;
+      // A lab spread over hosts: each host's state as the coordinator last heard it.
+      const hosts = (lab.hosts || []).map((host) => `${host.name} ${host.state}`).join(", ");
       summary.textContent = `${lab.state} · generation ${lab.generation}` + (lab.description ? ` · ${lab.description}` : "")
-        + (last ? ` · last apply: ${last.outcome.replaceAll("_", " ")}` : "");
+        + (last ? ` · last apply: ${last.outcome.replaceAll("_", " ")}` : "") + (hosts ? ` · hosts: ${hosts}` : "");
       summary.dataset.state = lab.state;
       if (lab.failures.length) {
         replace(outcome, h("ul", { class: "failures" }, lab.failures.map((f) => h("li", {}, h("strong", {}, `${f.kind} ${f.member}`), `: ${f.message}`))));
@@ -99,9 +101,12 @@ export function mount(container, labName) {
       for (const [kind, group] of Object.entries(groups)) {
         const members = lab.members.filter((member) => member.kind === kind);
         const noun = { switch: "switches", cable: "cables", stack: "stacks" }[kind];
-        syncRows(group.tbody, members, (member) => member.name, (member) => [
-          member.name,
-          { sig: member.global_name, node: () => h("a", { href: `#/${noun}/${name(member.global_name)}` }, member.global_name) },
+        // On another host a member is that host's (its noun is served there); a cable between hosts has a half on each.
+        const here = (member) => !member.host || member.host === lab.hosts[0].name;
+        syncRows(group.tbody, members, (member) => `${member.host || ""}/${member.name}`, (member) => [
+          member.host ? `${member.name} @ ${member.host}` + (member.tunnel ? ` (${member.tunnel.encapsulation})` : "") : member.name,
+          { sig: `${member.global_name} ${here(member)}`, node: () => (here(member)
+            ? h("a", { href: `#/${noun}/${name(member.global_name)}` }, member.global_name) : h("span", {}, member.global_name)) },
           { sig: member.state, node: () => h("span", { class: `state ${member.state}` }, member.state) },
           ...(kind === "switch" ? [{ sig: member.plug_url || "", node: () => h("code", {}, member.plug_url || "–") }] : []),
         ]);
