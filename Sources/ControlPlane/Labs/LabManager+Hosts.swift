@@ -15,7 +15,7 @@ extension LabManager {
     /// A coordinator (`peer`, its URL in VSQUARE_PEERS) hands this vsquared its share of lab `name`:
     /// the lab is created as that share, or brought to it. Answers the view and whether it was created.
     public func receiveShare(name: String, document: JSON, host: String, generation: Int, peer: String) throws -> (JSONObject, created: Bool) {
-        let share = LabShare(coordinator: Peer.normalized(peer), host: host, generation: generation)
+        let share = LabShare(coordinator: peer, host: host, generation: generation)
         if lock.withLock({ labs[name] == nil }) { return (try create(name: name, document: document, share: share), true) }
         return (try update(name: name, document: document, ifMatch: nil, dryRun: false, share: share, peer: peer), false)
     }
@@ -49,7 +49,7 @@ extension LabManager {
         switch peers.post("/v1/cables/\(global)/\(cut ? "cut" : "restore")?force=true", host: host) {
         case .view: return
         case .missing: throw ControlPlaneError.notFound(kind: "cable", name: global)
-        case .refused(let status, let problem): throw ControlPlaneError.peerFailed(host: host.name, message: LabManager.refusal(status, problem))
+        case .refused(let status, let problem): throw ControlPlaneError.peerFailed(host: host.name, message: LabPeers.refusal(status, problem))
         case .unreachable(let why): throw ControlPlaneError.peerFailed(host: host.name, message: why)
         }
     }
@@ -95,12 +95,13 @@ extension LabManager {
             heard(name, host: host, view: view)
             return nil
         case .refused(let status, let problem):
-            let message = LabManager.refusal(status, problem)
+            let message = LabPeers.refusal(status, problem)
             peers.record(name, host: host.name, LabPeers.HostStatus(state: "refused", host: host, message: message))
             return ["member": JSON(host.name), "kind": "host", "message": JSON(message)]
         case .missing:
-            peers.record(name, host: host.name, LabPeers.HostStatus(state: "refused", host: host, message: "404: it serves no /v1/labs"))
-            return ["member": JSON(host.name), "kind": "host", "message": "404: it serves no /v1/labs"]
+            let message = "404: it serves no /v1/labs"
+            peers.record(name, host: host.name, LabPeers.HostStatus(state: "refused", host: host, message: message))
+            return ["member": JSON(host.name), "kind": "host", "message": JSON(message)]
         case .unreachable(let why):
             unreachable(name, host: host, why)
             return nil
@@ -121,7 +122,7 @@ extension LabManager {
             case .unreachable(let why): unreachable(name, host: host, why)
             case .missing: peers.record(name, host: host.name, LabPeers.HostStatus(state: "refused", host: host, message: "it holds no share of this lab"))
             case .refused(let status, let problem):
-                peers.record(name, host: host.name, LabPeers.HostStatus(state: "refused", host: host, message: LabManager.refusal(status, problem)))
+                peers.record(name, host: host.name, LabPeers.HostStatus(state: "refused", host: host, message: LabPeers.refusal(status, problem)))
             }
         }
     }
@@ -141,7 +142,7 @@ extension LabManager {
                 }
             case .refused(let status, let problem):
                 log.warning("a peer refused to delete its share", [("lab", name), ("peer", host.api ?? ""),
-                                                                     ("error", LabManager.refusal(status, problem))])
+                                                                     ("error", LabPeers.refusal(status, problem))])
             }
         }
     }
@@ -159,7 +160,7 @@ extension LabManager {
             case .view, .missing:
                 log.info("a peer gave up its share of a deleted lab", [("lab", lab), ("peer", url)])
             case .refused(let status, let problem):
-                log.warning("a peer refused to delete its share", [("lab", lab), ("peer", url), ("error", LabManager.refusal(status, problem))])
+                log.warning("a peer refused to delete its share", [("lab", lab), ("peer", url), ("error", LabPeers.refusal(status, problem))])
             }
             try? store.deletePeerDeletion(lab: lab, peer: url)
         }
@@ -184,7 +185,7 @@ extension LabManager {
                 case .missing: lost.withLock { $0.append(host) }
                 case .unreachable(let why): unreachable(spec.name, host: host, why)
                 case .refused(let status, let problem):
-                    peers.record(spec.name, host: host.name, LabPeers.HostStatus(state: "refused", host: host, message: LabManager.refusal(status, problem)))
+                    peers.record(spec.name, host: host.name, LabPeers.HostStatus(state: "refused", host: host, message: LabPeers.refusal(status, problem)))
                 }
             }
             for host in lost.withLock({ $0 }) {
@@ -220,27 +221,16 @@ extension LabManager {
             : failures.compactMap { failure in failure["member"]?.stringValue.map { "\($0): \(failure["message"]?.stringValue ?? "")" } }.joined(separator: "; ")
         let state = view["state"]?.stringValue ?? "unknown"
         let was = peers.status(name)[host.name]?.state
-        peers.record(name, host: host.name, LabPeers.HostStatus(state: state, host: host, message: message, members: members,
-                                                                generation: view["share"]?["generation"]?.intValue))
+        peers.record(name, host: host.name, LabPeers.HostStatus(state: state, host: host, message: message, members: members))
         if was == "unreachable" { log.info("a peer is back", [("lab", name), ("host", host.name), ("state", state)]) }
     }
 
     /// A peer that does not answer: the lab is degraded, naming it (announced once, when it goes).
     private func unreachable(_ name: String, host: LabHost, _ why: String) {
         let before = peers.status(name)[host.name]
-        peers.record(name, host: host.name, LabPeers.HostStatus(state: "unreachable", host: host, message: why, members: before?.members ?? [],
-                                                                generation: before?.generation))
+        peers.record(name, host: host.name, LabPeers.HostStatus(state: "unreachable", host: host, message: why, members: before?.members ?? []))
         guard before?.state != "unreachable" else { return }
         log.warning("a peer does not answer", [("lab", name), ("host", host.name), ("api", host.api ?? ""), ("error", why)])
         events.publish("lab.degraded", ["lab": JSON(name), "peer": JSON(host.name), "message": JSON(why), "failed": [JSON(host.name)]])
-    }
-
-    /// A peer's refusal in one line: its status, code and detail (and its first problem, if it lists them).
-    static func refusal(_ status: Int, _ problem: JSONObject) -> String {
-        var text = "\(status) \(problem["code"]?.stringValue ?? "error"): \(problem["detail"]?.stringValue ?? "")"
-        if let first = problem["problems"]?.arrayValue?.first {
-            text += " (\(first["pointer"]?.stringValue ?? ""): \(first["message"]?.stringValue ?? ""))"
-        }
-        return text
     }
 }

@@ -176,9 +176,9 @@ public final class LabManager: @unchecked Sendable {
     private func tunnels(for document: JSON, lab: String, existing: [LabTunnel]) -> [LabTunnel] {
         guard document["hosts"] != nil else { return [] }
         let others = Set(lock.withLock { labs.values.filter { $0.name != lab }.flatMap(\.tunnels).map(\.port) })
-        let split = LabHosts.split(document, tunnels: [])
-        var taken = Dictionary(uniqueKeysWithValues: split.hosts.map { ($0.name, others) })
-        taken[split.coordinator, default: []].formUnion(builder.cables.portsInUse)
+        let hosts = LabHosts.read(document) { _, _, _ in }
+        var taken = Dictionary(uniqueKeysWithValues: hosts.map { ($0.name, others) })
+        if let coordinator = hosts.first(where: \.isCoordinator) { taken[coordinator.name, default: []].formUnion(builder.cables.portsInUse) }
         return LabHosts.tunnels(of: document, lab: lab, existing: existing, taken: taken) { _ in TokenManager.randomHex(bytes: 32) }
     }
 
@@ -416,7 +416,7 @@ public final class LabManager: @unchecked Sendable {
 
     /// A share is changed only by the coordinator it came from.
     private func checkShare(_ spec: LabSpec, peer: String?) throws {
-        guard let share = spec.share, share.coordinator != peer.map(Peer.normalized) else { return }
+        guard let share = spec.share, share.coordinator != peer else { return }
         throw ControlPlaneError.conflict(code: "lab_share", message: "lab \(spec.name) here is host \(share.host)'s share of a lab coordinated by \(share.coordinator); change it there")
     }
 

@@ -28,8 +28,6 @@ final class LabPeers: @unchecked Sendable {
         var message: String?
         /// The share's members as the peer shows them, each with its `host`.
         var members: [JSON] = []
-        /// The coordinator's generation the peer holds the share at.
-        var generation: Int?
     }
 
     /// How a request to a peer ended.
@@ -76,10 +74,18 @@ final class LabPeers: @unchecked Sendable {
         switch send(client, "POST", host, "/v1/stacks/\(stack)/exec", .object(body)) {
         case .view(let answer): return answer
         case .missing: throw ControlPlaneError.notFound(kind: "stack", name: stack)
-        case .refused(let status, let problem):
-            throw ControlPlaneError.peerFailed(host: host.name, message: "\(status) \(problem["code"]?.stringValue ?? ""): \(problem["detail"]?.stringValue ?? "")")
+        case .refused(let status, let problem): throw ControlPlaneError.peerFailed(host: host.name, message: LabPeers.refusal(status, problem))
         case .unreachable(let why): throw ControlPlaneError.peerFailed(host: host.name, message: why)
         }
+    }
+
+    /// A peer's refusal in one line: its status, code and detail (and its first problem, if it lists them).
+    static func refusal(_ status: Int, _ problem: JSONObject) -> String {
+        var text = "\(status) \(problem["code"]?.stringValue ?? "error"): \(problem["detail"]?.stringValue ?? "")"
+        if let first = problem["problems"]?.arrayValue?.first {
+            text += " (\(first["pointer"]?.stringValue ?? ""): \(first["message"]?.stringValue ?? ""))"
+        }
+        return text
     }
 
     private func send(_ client: HTTPClient, _ method: String, _ host: LabHost, _ path: String, _ body: JSON?) -> Answer {
